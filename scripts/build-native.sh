@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the native addon with g++ directly: build/Release/hemoseg_native.node.
+# LIBTORCH (a libtorch dir: include/ and lib/) is required; NODE_API_INCLUDE defaults to this
+# node's headers. Writes build/native-info.json, which the loader checks at start-up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${LIBTORCH:?set LIBTORCH to a libtorch directory (scripts/setup.sh finds one)}"
+node_bin=$(readlink -f "$(command -v node)")
+NODE_API_INCLUDE=${NODE_API_INCLUDE:-$(dirname "$(dirname "$node_bin")")/include/node}
+ADDON_API=$(node -p "require('node-addon-api').include_dir" 2>/dev/null || echo node_modules/node-addon-api)
+[ -f "$NODE_API_INCLUDE/node_api.h" ] || { echo "node_api.h not found in $NODE_API_INCLUDE (set NODE_API_INCLUDE)" >&2; exit 1; }
+[ -f "$LIBTORCH/include/ATen/ATen.h" ] || { echo "$LIBTORCH does not look like libtorch (no include/ATen/ATen.h)" >&2; exit 1; }
+
+if [ -z "${LIBTORCH_CXX11_ABI:-}" ]; then
+  if [ "$(nm -D "$LIBTORCH/lib/libc10.so" 2>/dev/null | grep -c cxx11)" -gt 0 ]; then LIBTORCH_CXX11_ABI=1; else LIBTORCH_CXX11_ABI=0; fi
+fi
+version=$(cat "$LIBTORCH"/include/torch/csrc/api/include/torch/version.h "$LIBTORCH"/include/torch/headeronly/version.h \
+  2>/dev/null | awk '/define TORCH_VERSION_(MAJOR|MINOR|PATCH) /{printf "%s%s", sep, $3; sep="."}')
+libs=(-ltorch -ltorch_cpu -lc10)
+cuda=false
+if [ -f "$LIBTORCH/lib/libtorch_cuda.so" ]; then libs+=(-ltorch_cuda -lc10_cuda); cuda=true; fi
+
+out=build/Release
+obj=build/obj
+mkdir -p "$out" "$obj"
+flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -D_GLIBCXX_USE_CXX11_ABI=$LIBTORCH_CXX11_ABI
+  -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED -DNAPI_CPP_EXCEPTIONS
+  -I"$NODE_API_INCLUDE" -I"$ADDON_API" -I"$LIBTORCH/include" -I"$LIBTORCH/include/torch/csrc/api/include"
+  -Wno-deprecated-declarations -Wno-unused-parameter)
+stamp="$LIBTORCH|$version|$LIBTORCH_CXX11_ABI|${flags[*]}"
+[ "$(cat $obj/stamp 2>/dev/null)" = "$stamp" ] || rm -f $obj/*.o
+echo "$stamp" > $obj/stamp
+
+echo "building native addon against libtorch $version at $LIBTORCH (cuda: $cuda, cxx11 abi: $LIBTORCH_CXX11_ABI)"
+pids=()
+for src in native/*.cpp; do
+  o=$obj/$(basename "${src%.cpp}").o
+  if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ native/hemoseg.h -nt "$o" ]; then
+    g++ "${flags[@]}" -c "$src" -o "$o" &
+    pids+=($!)
+    # two compilers at a time: each needs ~1.5 GB for the libtorch headers
+    if [ ${#pids[@]} -ge "${JOBS:-2}" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+  fi
+done
+for p in "${pids[@]}"; do wait "$p"; done
+g++ -shared -o "$out/hemoseg_native.node" $obj/*.o -L"$LIBTORCH/lib" -Wl,--no-as-needed "${libs[@]}" \
+  -Wl,--as-needed -Wl,-rpath,"$LIBTORCH/lib"
+cat > build/native-info.json <<JSON
+{ "libtorch": "$LIBTORCH", "version": "$version", "cuda": $cuda, "cxx11abi": $LIBTORCH_CXX11_ABI }
+JSON
+echo "built $out/hemoseg_native.node"

@@ -1,0 +1,64 @@
+// Loads the libtorch addon and checks that the libtorch it was built against is still there.
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Opaque reference to one native tensor. */
+export type Handle = { readonly __handle: unique symbol };
+
+// biome-ignore lint/suspicious/noExplicitAny: the op table is untyped by nature; src/torch wraps it.
+export type NativeOps = Record<string, (...args: any[]) => any> & { torchVersion: string };
+
+export interface NativeInfo {
+  libtorch: string;
+  version: string;
+  cuda: boolean;
+  cxx11abi: number;
+}
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("hemoseg: cannot find the package root above " + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+function load(): { ops: NativeOps; info: NativeInfo } {
+  const root = packageRoot();
+  const addon = join(root, "build", "Release", "hemoseg_native.node");
+  const infoPath = join(root, "build", "native-info.json");
+  if (!existsSync(addon) || !existsSync(infoPath)) {
+    throw new Error(`hemoseg: the native addon is not built (${addon}); run scripts/setup.sh`);
+  }
+  const info = JSON.parse(readFileSync(infoPath, "utf8")) as NativeInfo;
+  if (!existsSync(join(info.libtorch, "lib", "libtorch_cpu.so"))) {
+    throw new Error(
+      `hemoseg: the addon was built against libtorch ${info.version} at ${info.libtorch}, which is gone; ` +
+        "run scripts/setup.sh to rebuild against the libtorch you have",
+    );
+  }
+  let ops: NativeOps;
+  try {
+    ops = createRequire(import.meta.url)(addon) as NativeOps;
+  } catch (e) {
+    throw new Error(
+      `hemoseg: cannot load the addon built against libtorch ${info.version} at ${info.libtorch}: ` +
+        `${(e as Error).message}. If libtorch changed, run scripts/setup.sh to rebuild.`,
+    );
+  }
+  if (ops.torchVersion !== info.version) {
+    throw new Error(
+      `hemoseg: addon reports libtorch ${ops.torchVersion} but build/native-info.json says ${info.version}; ` +
+        "run scripts/setup.sh to rebuild",
+    );
+  }
+  return { ops, info };
+}
+
+const loaded = load();
+export const N: NativeOps = loaded.ops;
+export const nativeInfo: NativeInfo = loaded.info;

@@ -1,0 +1,2 @@
+export * from "./adam.js";
+export * from "./schedule.js";

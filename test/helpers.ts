@@ -1,0 +1,31 @@
+// Shared test helpers: fixture paths and numeric comparison.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Tensor } from "../src/torch/index.js";
+
+/** The repository root (tests run from dist/test/...). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** shared/ lies beside the repository (HEMOSEG_SHARED overrides). */
+export const SHARED = process.env.HEMOSEG_SHARED ?? resolve(ROOT, "..", "shared");
+export const fixture = (...p: string[]): string => {
+  const f = join(SHARED, "fixtures", ...p);
+  assert.ok(existsSync(f), `fixture ${f} is missing (set HEMOSEG_SHARED to the shared/ folder)`);
+  return f;
+};
+
+/** Largest absolute difference between two tensors of the same shape. */
+export function maxAbsDiff(a: Tensor, b: Tensor): number {
+  assert.deepEqual(a.shape, b.shape, `shape [${a.shape}] vs [${b.shape}]`);
+  const x = a.toFloat32Array();
+  const y = b.toFloat32Array();
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}
+
+export function assertClose(a: Tensor, b: Tensor, atol: number, what = "tensor"): void {
+  const d = maxAbsDiff(a, b);
+  assert.ok(d <= atol, `${what}: max |diff| ${d.toExponential(3)} > ${atol}`);
+}
