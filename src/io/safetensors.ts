@@ -69,9 +69,11 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
         fail(`tensor '${name}' has an invalid shape`);
       }
       const [b, end] = e.data_offsets ?? [];
-      if (!Number.isInteger(b) || !Number.isInteger(end) || b > end) fail(`tensor '${name}' has invalid data_offsets`);
+      if (!Number.isInteger(b) || !Number.isInteger(end) || b > end)
+        fail(`tensor '${name}' has invalid data_offsets`);
       const nbytes = e.shape!.reduce((x, y) => x * y, 1) * elementSize(dtype);
-      if (end - b !== nbytes) fail(`tensor '${name}' spans ${end - b} bytes but shape [${e.shape}] needs ${nbytes}`);
+      if (end - b !== nbytes)
+        fail(`tensor '${name}' spans ${end - b} bytes but shape [${e.shape}] needs ${nbytes}`);
       if (dataStart + end > size) fail(`tensor '${name}' runs past the end of the file (truncated?)`);
       entries[name] = { dtype, shape: e.shape!, offset: dataStart + b, nbytes };
     }
@@ -94,7 +96,11 @@ export function loadSafetensors(path: string, names?: string[]): Record<string, 
 }
 
 /** Writes tensors (any device; copied to host one at a time) atomically. */
-export function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
+export function saveSafetensors(
+  path: string,
+  tensors: Record<string, Tensor>,
+  metadata?: Record<string, string>,
+): void {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;

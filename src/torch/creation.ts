@@ -43,7 +43,10 @@ export function ones(shape: number | number[], o: Options = {}): Tensor {
 export function full(shape: number | number[], value: number, o: Options = {}): Tensor {
   return new Tensor(N.full(shapeOf(shape), value, o.dtype, o.device));
 }
-const like = (t: Tensor, o: Options): Options => ({ dtype: o.dtype ?? t.dtype, device: o.device ?? t.device });
+const like = (t: Tensor, o: Options): Options => ({
+  dtype: o.dtype ?? t.dtype,
+  device: o.device ?? t.device,
+});
 export function zerosLike(t: Tensor, o: Options = {}): Tensor {
   return zeros(t.shape, like(t, o));
 }
@@ -69,7 +72,8 @@ export function randperm(n: number, o: Options = {}): Tensor {
 }
 export function arange(start: number, end?: number, step = 1, o: Options = {}): Tensor {
   const [s, e] = end === undefined ? [0, start] : [start, end];
-  const dt = o.dtype ?? (Number.isInteger(s) && Number.isInteger(e) && Number.isInteger(step) ? "int64" : "float32");
+  const dt =
+    o.dtype ?? (Number.isInteger(s) && Number.isInteger(e) && Number.isInteger(step) ? "int64" : "float32");
   return new Tensor(N.arange(s, e, step, dt, o.device));
 }
 export function linspace(start: number, end: number, steps: number, o: Options = {}): Tensor {
@@ -80,10 +84,20 @@ export function eye(n: number, o: Options = {}): Tensor {
 }
 
 export function cat(ts: Tensor[], dim = 0): Tensor {
-  return new Tensor(N.cat(ts.map((t) => t.handle), dim));
+  return new Tensor(
+    N.cat(
+      ts.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 export function stack(ts: Tensor[], dim = 0): Tensor {
-  return new Tensor(N.stack(ts.map((t) => t.handle), dim));
+  return new Tensor(
+    N.stack(
+      ts.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   const ref = typeof a === "number" ? (typeof b === "number" ? null : b) : a;
@@ -97,7 +111,12 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   }
 }
 export function einsum(equation: string, ...ts: Tensor[]): Tensor {
-  return new Tensor(N.einsum(equation, ts.map((t) => t.handle)));
+  return new Tensor(
+    N.einsum(
+      equation,
+      ts.map((t) => t.handle),
+    ),
+  );
 }
 export function outer(a: Tensor, b: Tensor): Tensor {
   return new Tensor(N.outer(a.handle, b.handle));

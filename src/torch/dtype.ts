@@ -1,6 +1,16 @@
 // Data types and devices, by their PyTorch names.
 
-export type DType = "float32" | "float16" | "bfloat16" | "float64" | "int64" | "int32" | "int16" | "int8" | "uint8" | "bool";
+export type DType =
+  | "float32"
+  | "float16"
+  | "bfloat16"
+  | "float64"
+  | "int64"
+  | "int32"
+  | "int16"
+  | "int8"
+  | "uint8"
+  | "bool";
 export const DTYPES: readonly DType[] = [
   "float32",
   "float16",

@@ -19,7 +19,15 @@ export interface ConvOptions {
 }
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvOptions = {}): Tensor {
   return new Tensor(
-    N.conv2d(x.handle, weight.handle, h(bias), pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.groups ?? 1),
+    N.conv2d(
+      x.handle,
+      weight.handle,
+      h(bias),
+      pair(o.stride ?? 1),
+      pair(o.padding ?? 0),
+      pair(o.dilation ?? 1),
+      o.groups ?? 1,
+    ),
   );
 }
 export function convTranspose2d(
@@ -41,33 +49,76 @@ export function convTranspose2d(
     ),
   );
 }
-export function maxPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0, ceilMode = false): Tensor {
-  return new Tensor(N.maxPool2d(x.handle, pair(kernel), pair(stride ?? kernel), pair(padding), [1, 1], ceilMode));
+export function maxPool2d(
+  x: Tensor,
+  kernel: Pair,
+  stride?: Pair,
+  padding: Pair = 0,
+  ceilMode = false,
+): Tensor {
+  return new Tensor(
+    N.maxPool2d(x.handle, pair(kernel), pair(stride ?? kernel), pair(padding), [1, 1], ceilMode),
+  );
 }
-export function avgPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0, ceilMode = false): Tensor {
-  return new Tensor(N.avgPool2d(x.handle, pair(kernel), pair(stride ?? kernel), pair(padding), ceilMode, true));
+export function avgPool2d(
+  x: Tensor,
+  kernel: Pair,
+  stride?: Pair,
+  padding: Pair = 0,
+  ceilMode = false,
+): Tensor {
+  return new Tensor(
+    N.avgPool2d(x.handle, pair(kernel), pair(stride ?? kernel), pair(padding), ceilMode, true),
+  );
 }
 export function adaptiveAvgPool2d(x: Tensor, size: Pair): Tensor {
   return new Tensor(N.adaptiveAvgPool2d(x.handle, pair(size)));
 }
 
-export function layerNorm(x: Tensor, shape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+export function layerNorm(
+  x: Tensor,
+  shape: number[],
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
+): Tensor {
   return new Tensor(N.layerNorm(x.handle, shape, h(weight), h(bias), eps));
 }
 export function instanceNorm(
   x: Tensor,
-  o: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; runningMean?: Tensor; runningVar?: Tensor } = {},
+  o: {
+    weight?: Tensor | null;
+    bias?: Tensor | null;
+    eps?: number;
+    runningMean?: Tensor;
+    runningVar?: Tensor;
+  } = {},
 ): Tensor {
   const useInputStats = !o.runningMean;
   return new Tensor(
-    N.instanceNorm(x.handle, h(o.weight), h(o.bias), h(o.runningMean), h(o.runningVar), useInputStats, 0.1, o.eps ?? 1e-5),
+    N.instanceNorm(
+      x.handle,
+      h(o.weight),
+      h(o.bias),
+      h(o.runningMean),
+      h(o.runningVar),
+      useInputStats,
+      0.1,
+      o.eps ?? 1e-5,
+    ),
   );
 }
 export function batchNorm(
   x: Tensor,
   runningMean: Tensor | null,
   runningVar: Tensor | null,
-  o: { weight?: Tensor | null; bias?: Tensor | null; training?: boolean; momentum?: number; eps?: number } = {},
+  o: {
+    weight?: Tensor | null;
+    bias?: Tensor | null;
+    training?: boolean;
+    momentum?: number;
+    eps?: number;
+  } = {},
 ): Tensor {
   return new Tensor(
     N.batchNorm(
@@ -82,7 +133,13 @@ export function batchNorm(
     ),
   );
 }
-export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+export function groupNorm(
+  x: Tensor,
+  groups: number,
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
+): Tensor {
   return new Tensor(N.groupNorm(x.handle, groups, h(weight), h(bias), eps));
 }
 
@@ -120,7 +177,9 @@ export function scaledDotProductAttention(
   o: { mask?: Tensor | null; dropoutP?: number; isCausal?: boolean; scale?: number; explicit?: boolean } = {},
 ): Tensor {
   if (N.hasFusedAttention() && !o.explicit) {
-    return new Tensor(N.sdpa(q.handle, k.handle, v.handle, h(o.mask), o.dropoutP ?? 0, o.isCausal ?? false, o.scale ?? null));
+    return new Tensor(
+      N.sdpa(q.handle, k.handle, v.handle, h(o.mask), o.dropoutP ?? 0, o.isCausal ?? false, o.scale ?? null),
+    );
   }
   const scale = o.scale ?? 1 / Math.sqrt(q.size(-1));
   const kt = k.transpose(-2, -1);
@@ -144,7 +203,12 @@ export function interpolate(
   return new Tensor(N.interpolate(x.handle, size, mode, alignCorners));
 }
 /** F.pad: pads lists the last dimension first, (left, right, top, bottom, ...). */
-export function pad(x: Tensor, pads: number[], mode: "constant" | "reflect" | "replicate" = "constant", value = 0): Tensor {
+export function pad(
+  x: Tensor,
+  pads: number[],
+  mode: "constant" | "reflect" | "replicate" = "constant",
+  value = 0,
+): Tensor {
   return new Tensor(N.pad(x.handle, pads, mode, value));
 }
 export function oneHot(x: Tensor, numClasses = -1): Tensor {
@@ -163,11 +227,20 @@ export interface CrossEntropyOptions {
 /** Cross entropy of logits (B, C, ...) against class indices (B, ...). */
 export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
   return new Tensor(
-    N.crossEntropy(logits.handle, target.handle, h(o.weight), o.reduction ?? "mean", o.ignoreIndex ?? -100, o.labelSmoothing ?? 0),
+    N.crossEntropy(
+      logits.handle,
+      target.handle,
+      h(o.weight),
+      o.reduction ?? "mean",
+      o.ignoreIndex ?? -100,
+      o.labelSmoothing ?? 0,
+    ),
   );
 }
 export function nllLoss(logp: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
-  return new Tensor(N.nllLoss(logp.handle, target.handle, h(o.weight), o.reduction ?? "mean", o.ignoreIndex ?? -100));
+  return new Tensor(
+    N.nllLoss(logp.handle, target.handle, h(o.weight), o.reduction ?? "mean", o.ignoreIndex ?? -100),
+  );
 }
 export function mseLoss(x: Tensor, y: Tensor, reduction: Reduction = "mean"): Tensor {
   return new Tensor(N.mseLoss(x.handle, y.handle, reduction));

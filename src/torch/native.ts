@@ -21,7 +21,8 @@ function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json"))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error("hemoseg: cannot find the package root above " + fileURLToPath(import.meta.url));
+    if (up === dir)
+      throw new Error("hemoseg: cannot find the package root above " + fileURLToPath(import.meta.url));
     dir = up;
   }
   return dir;

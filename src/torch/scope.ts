@@ -28,7 +28,8 @@ function collect(v: unknown, out: Set<Owned>, seen: Set<unknown>): void {
   }
   if (Array.isArray(v)) for (const x of v) collect(x, out, seen);
   else if (v instanceof Map) for (const x of v.values()) collect(x, out, seen);
-  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, out, seen);
+  else if (Object.getPrototypeOf(v) === Object.prototype)
+    for (const x of Object.values(v)) collect(x, out, seen);
 }
 
 /**

@@ -98,7 +98,8 @@ export class Tensor {
 
   // ---- conversion -------------------------------------------------------------
   to(target: DType | Device, nonBlocking = false): Tensor {
-    if (target === "cpu" || target.startsWith("cuda")) return new Tensor(N.toDevice(this.handle, target, nonBlocking));
+    if (target === "cpu" || target.startsWith("cuda"))
+      return new Tensor(N.toDevice(this.handle, target, nonBlocking));
     return new Tensor(N.toDtype(this.handle, target));
   }
   float(): Tensor {
@@ -177,14 +178,25 @@ export class Tensor {
   }
   /** Advanced indexing t[i0, i1, ...] with index tensors; null keeps a dimension whole. */
   index(indices: (Tensor | null)[]): Tensor {
-    return new Tensor(N.index(this.handle, indices.map((t) => t?.handle ?? null)));
+    return new Tensor(
+      N.index(
+        this.handle,
+        indices.map((t) => t?.handle ?? null),
+      ),
+    );
   }
   indexPut_(indices: (Tensor | null)[], values: Tensor, accumulate = false): this {
-    N.indexPut_(this.handle, indices.map((t) => t?.handle ?? null), values.handle, accumulate);
+    N.indexPut_(
+      this.handle,
+      indices.map((t) => t?.handle ?? null),
+      values.handle,
+      accumulate,
+    );
     return this;
   }
   split(size: number | number[], dim = 0): Tensor[] {
-    const hs = typeof size === "number" ? N.split(this.handle, size, dim) : N.splitSizes(this.handle, size, dim);
+    const hs =
+      typeof size === "number" ? N.split(this.handle, size, dim) : N.splitSizes(this.handle, size, dim);
     return (hs as Handle[]).map((h) => new Tensor(h));
   }
   chunk(chunks: number, dim = 0): Tensor[] {

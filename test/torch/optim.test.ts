@@ -1,14 +1,25 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadSafetensors } from "../../src/io/safetensors.js";
-import { dispose, liveTensors, nn, noGrad, optim, scope, tensor, type Tensor } from "../../src/torch/index.js";
+import {
+  dispose,
+  liveTensors,
+  nn,
+  noGrad,
+  optim,
+  scope,
+  tensor,
+  type Tensor,
+} from "../../src/torch/index.js";
 import { assertClose, fixture } from "../helpers.js";
 
 test("one Adam step matches torch.optim.Adam on the ViTMAE fixture within 1e-6", () => {
   const before = liveTensors();
   const params = loadSafetensors(fixture("vitmae-model2-p4", "model.safetensors"));
   const io = loadSafetensors(fixture("vitmae-model2-p4", "io.safetensors"));
-  const names = Object.keys(io).filter((k) => k.startsWith("after_adam.")).map((k) => k.slice(11));
+  const names = Object.keys(io)
+    .filter((k) => k.startsWith("after_adam."))
+    .map((k) => k.slice(11));
   assert.ok(names.length >= 5, "fixture lists parameters after Adam");
   const ps: Tensor[] = [];
   for (const n of names) {
@@ -40,7 +51,10 @@ test("Adam state round-trips through stateDict for resume", () => {
     stepOnce(opt);
     const saved = scope(() => {
       const sd = opt.stateDict();
-      return { tensors: Object.fromEntries(Object.entries(sd.tensors).map(([k, t]) => [k, t.clone()])), groups: sd.groups };
+      return {
+        tensors: Object.fromEntries(Object.entries(sd.tensors).map(([k, t]) => [k, t.clone()])),
+        groups: sd.groups,
+      };
     });
     const wSaved = w.weight.clone();
     const bSaved = w.bias!.clone();

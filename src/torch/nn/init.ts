@@ -46,7 +46,11 @@ export function kaimingUniform_(t: Tensor, o: KaimingOptions = {}): Tensor {
 }
 export function kaimingNormal_(t: Tensor, o: KaimingOptions = {}): Tensor {
   const [fi, fo] = fans(t);
-  return normal_(t, 0, gainFor(o.nonlinearity ?? "leaky_relu", o.a ?? 0) / Math.sqrt(o.mode === "fan_out" ? fo : fi));
+  return normal_(
+    t,
+    0,
+    gainFor(o.nonlinearity ?? "leaky_relu", o.a ?? 0) / Math.sqrt(o.mode === "fan_out" ? fo : fi),
+  );
 }
 
 /** Normal(mean, std) truncated to [a, b] by inverse-CDF sampling, as torch.nn.init.trunc_normal_. */
@@ -54,7 +58,14 @@ export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2): Tenso
   const cdf = (x: number) => (1 + erf(x / Math.SQRT2)) / 2;
   const l = cdf((a - mean) / std);
   const u = cdf((b - mean) / std);
-  return noGrad(() => t.uniform_(2 * l - 1, 2 * u - 1).erfinv_().mul_(std * Math.SQRT2).add_(mean).clamp_(a, b));
+  return noGrad(() =>
+    t
+      .uniform_(2 * l - 1, 2 * u - 1)
+      .erfinv_()
+      .mul_(std * Math.SQRT2)
+      .add_(mean)
+      .clamp_(a, b),
+  );
 }
 
 // Abramowitz-Stegun 7.1.26 is too coarse for the bounds; use a series good to 1e-12.

@@ -78,7 +78,8 @@ export abstract class Module {
     for (const k of Object.keys(sd)) if (!(k in own)) res.unexpected.push(k);
     for (const [k, t] of Object.entries(own)) {
       const src = sd[k];
-      if (src && src.shape.join() !== t.shape.join()) res.mismatched.push({ key: k, expected: t.shape, got: src.shape });
+      if (src && src.shape.join() !== t.shape.join())
+        res.mismatched.push({ key: k, expected: t.shape, got: src.shape });
     }
     const bad = res.missing.length + res.unexpected.length + res.mismatched.length;
     if (strict && bad) {

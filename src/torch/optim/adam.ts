@@ -44,7 +44,10 @@ export class Adam {
       eps: defaults.eps ?? 1e-8,
       weightDecay: defaults.weightDecay ?? (decoupled ? 1e-2 : 0),
     };
-    const raw = params.length > 0 && "params" in (params[0] as object) ? (params as ParamGroup[]) : [{ params: params as Tensor[] }];
+    const raw =
+      params.length > 0 && "params" in (params[0] as object)
+        ? (params as ParamGroup[])
+        : [{ params: params as Tensor[] }];
     this.groups = raw.map((g) => ({ ...d, ...g }));
   }
 
@@ -77,7 +80,11 @@ export class Adam {
 
   /** Clears gradients; setToNone frees them (PyTorch's default). */
   zeroGrad(setToNone = true): void {
-    for (const g of this.groups) N.zeroGrad(g.params.map((p) => p.handle), setToNone);
+    for (const g of this.groups)
+      N.zeroGrad(
+        g.params.map((p) => p.handle),
+        setToNone,
+      );
   }
 
   get params(): Tensor[] {
@@ -99,9 +106,13 @@ export class Adam {
 
   loadStateDict(sd: OptimizerState): void {
     if (sd.groups.length !== this.groups.length) {
-      throw new Error(`optimizer state has ${sd.groups.length} parameter groups, this optimizer ${this.groups.length}`);
+      throw new Error(
+        `optimizer state has ${sd.groups.length} parameter groups, this optimizer ${this.groups.length}`,
+      );
     }
-    sd.groups.forEach((g, i) => Object.assign(this.groups[i], g));
+    sd.groups.forEach((g, i) => {
+      Object.assign(this.groups[i], g);
+    });
     this.params.forEach((p, i) => {
       const m = sd.tensors[`state.${i}.exp_avg`];
       if (!m) return;
@@ -129,5 +140,8 @@ export class AdamW extends Adam {
 
 /** Scales gradients so their global L2 norm is at most maxNorm; returns the norm before. */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
-  return N.clipGradNorm(params.map((p) => p.handle), maxNorm);
+  return N.clipGradNorm(
+    params.map((p) => p.handle),
+    maxNorm,
+  );
 }
