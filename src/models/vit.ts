@@ -259,7 +259,7 @@ export class ViTModel extends nn.Module {
     this.layernorm = this.module("layernorm", new nn.LayerNorm(config.hiddenSize, config.layerNormEps));
     // HF's ViTPreTrainedModel._init_weights: trunc_normal(initializer_range) within +-2 (absolute).
     const std = config.initializerRange;
-    initViTWeights(this, { scheme: "hf", std });
+    initViTWeights(this, "trunc_normal", std);
     nn.init.truncNormal_(this.embeddings.clsToken, 0, std);
     nn.init.truncNormal_(this.embeddings.positionEmbeddings, 0, std);
   }
@@ -272,20 +272,21 @@ export class ViTModel extends nn.Module {
   }
 }
 
-export interface InitOptions {
-  /**
-   * "mae": xavier_uniform Linear/conv weights (conv viewed as 2-D, as the original MAE); "hf":
-   * HF's trunc_normal(std) within +-2. Biases zero, LayerNorms ones/zeros either way.
-   */
-  scheme: "mae" | "hf";
-  std: number;
-}
+/**
+ * How Linear and Conv2d weights start: "xavier" (xavier_uniform, the original MAE's), "normal"
+ * (HF ViTMAE's normal(std)) or "trunc_normal" (HF ViT's trunc_normal(std) within +-2).
+ */
+export type WeightInit = "xavier" | "normal" | "trunc_normal";
 
-/** Re-initialises every Linear, Conv2d and LayerNorm under root (tokens and embeddings are each model's own). */
-export function initViTWeights(root: nn.Module, { scheme, std }: InitOptions): void {
+/**
+ * Re-initialises every Linear and Conv2d (weights by `scheme`, biases zero) and LayerNorm (ones,
+ * zeros) under root; tokens and position embeddings are each model's own business.
+ */
+export function initViTWeights(root: nn.Module, scheme: WeightInit, std: number): void {
   for (const [, m] of root.namedModules()) {
     if (m instanceof nn.Linear || m instanceof nn.Conv2d) {
-      if (scheme === "mae") xavierUniform2d_(m.weight);
+      if (scheme === "xavier") nn.init.xavierUniform_(m.weight);
+      else if (scheme === "normal") nn.init.normal_(m.weight, 0, std);
       else nn.init.truncNormal_(m.weight, 0, std);
       if (m.bias) nn.init.zeros_(m.bias);
     } else if (m instanceof nn.LayerNorm) {
