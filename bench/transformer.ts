@@ -3,7 +3,18 @@
 // Usage: node dist/bench/transformer.js [--steps N] [--seq 64,256]
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { F, getNumThreads, keep, manualSeed, nativeInfo, nn, optim, randn, scope, type Tensor } from "../src/torch/index.js";
+import {
+  F,
+  getNumThreads,
+  keep,
+  manualSeed,
+  nativeInfo,
+  nn,
+  optim,
+  randn,
+  scope,
+  type Tensor,
+} from "../src/torch/index.js";
 
 class Block extends nn.Module {
   ln1: nn.LayerNorm;
@@ -34,7 +45,11 @@ class Block extends nn.Module {
       const [b, t, d] = x.shape;
       const h = this.ln1.forward(x);
       const split = (y: Tensor) => y.view(b, t, this.heads, d / this.heads).transpose(1, 2); // (B, H, T, Dh)
-      const a = F.scaledDotProductAttention(split(this.q.forward(h)), split(this.k.forward(h)), split(this.v.forward(h)));
+      const a = F.scaledDotProductAttention(
+        split(this.q.forward(h)),
+        split(this.k.forward(h)),
+        split(this.v.forward(h)),
+      );
       const x1 = x.add(this.o.forward(a.transpose(1, 2).reshape(b, t, d)));
       return x1.add(this.fc2.forward(F.gelu(this.fc1.forward(this.ln2.forward(x1)))));
     });
@@ -52,7 +67,16 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function hemosegStep(b: number, t: number, d: number, heads: number, mlp: number, layers: number, steps: number, warmup: number): number {
+function hemosegStep(
+  b: number,
+  t: number,
+  d: number,
+  heads: number,
+  mlp: number,
+  layers: number,
+  steps: number,
+  warmup: number,
+): number {
   manualSeed(0);
   const model = new nn.Sequential(Array.from({ length: layers }, () => new Block(d, heads, mlp)));
   const opt = new optim.Adam(model.parameters(), { lr: 1e-4, betas: [0.9, 0.95] });
@@ -97,12 +121,21 @@ function main(): void {
   const warmup = 3;
   const [b, d, heads, mlp, layers] = [16, 192, 6, 768, 6];
   const py = pythonWithTorch();
-  console.log(`libtorch ${nativeInfo.version} (${nativeInfo.libtorch}), ${getNumThreads()} threads; B=${b} D=${d} heads=${heads} MLP=${mlp} layers=${layers}`);
+  console.log(
+    `libtorch ${nativeInfo.version} (${nativeInfo.libtorch}), ${getNumThreads()} threads; B=${b} D=${d} heads=${heads} MLP=${mlp} layers=${layers}`,
+  );
   const rows: Record<string, unknown>[] = [];
   for (const t of opt("--seq", "64,256").split(",").map(Number)) {
     const flops = stepFlops(b, t, d, mlp, layers);
     const ours = hemosegStep(b, t, d, heads, mlp, layers, steps, warmup);
-    const out = execFileSync(py, [new URL("../../bench/transformer_torch.py", import.meta.url).pathname, ...[b, t, d, heads, mlp, layers, steps, warmup].map(String)], { encoding: "utf8" });
+    const out = execFileSync(
+      py,
+      [
+        new URL("../../bench/transformer_torch.py", import.meta.url).pathname,
+        ...[b, t, d, heads, mlp, layers, steps, warmup].map(String),
+      ],
+      { encoding: "utf8" },
+    );
     const theirs = JSON.parse(out.trim().split("\n").pop()!).step_s as number;
     const row = {
       T: t,

@@ -1,0 +1,49 @@
+// Options every command shares, and how they take effect.
+import type { Command } from "commander";
+import { cuda, manualSeed, setNumThreads } from "../torch/index.js";
+
+export interface CommonOptions {
+  seed: number;
+  device: "cpu" | "cuda";
+  threads?: number;
+}
+
+export function withCommon(cmd: Command): Command {
+  return cmd
+    .option("--seed <n>", "random seed", (v) => Number.parseInt(v, 10), 0)
+    .option("--device <device>", "cpu or cuda", "cpu")
+    .option("--threads <n>", "CPU threads for libtorch (default: all cores)", (v) => Number.parseInt(v, 10));
+}
+
+/** Applies seed, threads and device checks; returns the device to use. */
+export function applyCommon(o: CommonOptions): "cpu" | "cuda" {
+  if (o.device !== "cpu" && o.device !== "cuda")
+    throw new UsageError(`--device must be cpu or cuda, not '${o.device}'`);
+  if (o.device === "cuda" && !cuda.isAvailable()) {
+    throw new UsageError(
+      "--device cuda: this libtorch has no CUDA device (build against a CUDA libtorch: LIBTORCH=...)",
+    );
+  }
+  if (o.threads) setNumThreads(o.threads);
+  manualSeed(o.seed);
+  return o.device;
+}
+
+/** An error in what the user asked for: printed without a stack trace. */
+export class UsageError extends Error {}
+
+export const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`expected an integer, got '${v}'`);
+  return n;
+};
+export const num = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`expected a number, got '${v}'`);
+  return n;
+};
+export const list = (v: string): string[] =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
