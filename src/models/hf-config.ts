@@ -174,13 +174,13 @@ function vitFieldsToHF(c: ViTConfig): Json {
   };
 }
 
-/** The config.json HF writes for a ViTModel (pooler fields at HF's defaults; hemoseg has no pooler). */
+/** The config.json HF writes for a ViTModel (encoder_stride and pooler fields at HF's defaults: hemoseg uses neither). */
 export function vitConfigToHF(c: ViTConfig): Json {
   return {
     architectures: ["ViTModel"],
     model_type: "vit",
     ...vitFieldsToHF(c),
-    encoder_stride: c.patchSize,
+    encoder_stride: 16,
     pooler_act: "tanh",
     pooler_output_size: c.hiddenSize,
     dtype: "float32",

@@ -50,7 +50,7 @@ for (const attn of ["sdpa", "eager"] as const) {
       assert.deepEqual(out.idsRestore.toArray(), io.ids_restore.toArray(), "ids_restore");
       const hs = out.hiddenStates!;
       assert.equal(hs.length, model.config.numHiddenLayers + 1);
-      hs.forEach((h, i) => assertClose(h, io[`hidden_states.${i}`], 1e-4, `hidden_states.${i}`));
+      for (const [i, h] of hs.entries()) assertClose(h, io[`hidden_states.${i}`], 1e-4, `hidden_states.${i}`);
       out.loss.backward();
       const params = Object.fromEntries(model.namedParameters());
       const grads = Object.keys(io).filter((k) => k.startsWith("grad."));
