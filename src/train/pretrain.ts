@@ -1,0 +1,158 @@
+// ViTMAE pre-training on a dataset directory (the seed paper's §4.4 recipe by default).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openDataset } from "../data/dataset.js";
+import { disposeBatch, type TileBatch, TileLoader } from "../data/loader.js";
+import { type PresetName, presetConfig } from "../models/presets.js";
+import { ViTMAEForPreTraining } from "../models/vitmae.js";
+import { autocast, manualSeed, noGrad, optim, scope } from "../torch/index.js";
+import { capped } from "./batches.js";
+import { trainLoop } from "./trainer.js";
+
+export interface PretrainOptions {
+  data: string;
+  out: string;
+  model: PresetName;
+  patch: number;
+  maskRatio: number;
+  normPixLoss: boolean;
+  epochs: number;
+  /** Tiles per step (the paper: 16 stacks = 256 tiles). */
+  batchTiles: number;
+  lr: number;
+  betas: [number, number];
+  weightDecay: number;
+  /** Linear warm-up epochs before a cosine decay; 0 with cosine off keeps lr constant (the paper). */
+  warmupEpochs: number;
+  cosine: boolean;
+  tile: number;
+  seed: number;
+  device: "cpu" | "cuda";
+  bf16: boolean;
+  resume: boolean;
+  workers: number;
+  /** Cap on training steps per epoch (0: the whole split), for quick runs. */
+  maxSteps: number;
+}
+
+export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, "data" | "out"> = {
+  model: "model1",
+  patch: 4,
+  maskRatio: 0.5,
+  normPixLoss: true,
+  epochs: 50,
+  batchTiles: 256,
+  lr: 1e-5,
+  betas: [0.9, 0.95],
+  weightDecay: 0,
+  warmupEpochs: 0,
+  cosine: false,
+  tile: 64,
+  seed: 0,
+  device: "cpu",
+  bf16: false,
+  resume: false,
+  workers: 1,
+  maxSteps: 0,
+};
+
+export interface PretrainResult {
+  runDir: string;
+  bestEpoch: number;
+  bestValLoss: number;
+  testLoss: number;
+}
+
+export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
+  const ds = openDataset(o.data);
+  const m = ds.meta;
+  const cfg = presetConfig(o.model, {
+    patchSize: o.patch,
+    imageSize: o.tile,
+    numChannels: m.channels,
+    maskRatio: o.maskRatio,
+    normPixLoss: o.normPixLoss,
+  });
+  mkdirSync(o.out, { recursive: true });
+  writeFileSync(join(o.out, "run.json"), `${JSON.stringify({ command: "pretrain", ...o, modelConfig: cfg }, null, 2)}\n`);
+  manualSeed(o.seed);
+  const model = new ViTMAEForPreTraining(cfg).to(o.device);
+  const opt = new optim.Adam(model.parameters(), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
+  const loader = (split: "train" | "val" | "test") =>
+    new TileLoader(ds, { split, tile: o.tile, batchSize: o.batchTiles, seed: o.seed, withMasks: false, workers: o.workers });
+  const train = loader("train");
+  const val = loader("val");
+  const steps = o.maxSteps ? Math.min(o.maxSteps, train.numBatches) : train.numBatches;
+  const toDevice = (b: TileBatch) => (o.device === "cpu" ? b.images : b.images.to(o.device));
+  const lossOf = (b: TileBatch) => {
+    const x = toDevice(b);
+    const run = () => model.forward({ pixelValues: x }).loss;
+    return o.bf16 ? autocast(o.device, run) : run();
+  };
+  // Validation and test masks come from a fixed seed so losses compare across epochs.
+  const fixedNoise = async function* (batches: AsyncIterable<TileBatch>) {
+    manualSeed(o.seed + 7919);
+    yield* batches;
+  };
+  const evalStep = (b: TileBatch) =>
+    scope(() => {
+      const r = { loss: noGrad(() => lossOf(b)).item(), n: b.indices.length };
+      disposeBatch(b);
+      return r;
+    });
+  const schedule =
+    o.cosine || o.warmupEpochs > 0
+      ? optim.warmupCosine(o.warmupEpochs * steps, o.epochs * steps, o.cosine ? 0 : 1)
+      : undefined;
+  try {
+    const res = await trainLoop<TileBatch>({
+      runDir: o.out,
+      label: `pretrain ${o.model} p${o.patch}`,
+      model,
+      optimizer: opt,
+      epochs: o.epochs,
+      seed: o.seed,
+      resume: o.resume,
+      schedule,
+      train: { batches: (e) => capped(train.epoch(e), o.maxSteps), count: steps },
+      val: { batches: (e) => fixedNoise(val.epoch(e)), count: val.numBatches },
+      trainStep: (b) =>
+        scope(() => {
+          opt.zeroGrad();
+          const loss = lossOf(b);
+          loss.backward();
+          opt.step();
+          const r = { loss: loss.item(), n: b.indices.length };
+          disposeBatch(b);
+          return r;
+        }),
+      evalStep,
+    });
+    // Test loss of the best checkpoint.
+    const best = ViTMAEForPreTraining.fromPretrained(join(o.out, "best"));
+    best.to(o.device).eval();
+    const test = loader("test");
+    let sum = 0;
+    let n = 0;
+    for await (const b of fixedNoise(test.epoch(0))) {
+      const x = toDevice(b);
+      const l = scope(() => noGrad(() => best.forward({ pixelValues: x }).loss.item()));
+      sum += l * b.indices.length;
+      n += b.indices.length;
+      if (x !== b.images) x.dispose();
+      disposeBatch(b);
+    }
+    await test.close();
+    best.dispose();
+    const testLoss = n ? sum / n : Number.NaN;
+    const summary = { bestEpoch: res.bestEpoch, bestValLoss: res.bestValLoss, testLoss };
+    writeFileSync(join(o.out, "test.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    return { runDir: o.out, ...summary };
+  } finally {
+    await train.close();
+    await val.close();
+    opt.dispose();
+    model.dispose();
+    ds.close();
+  }
+}
