@@ -20,7 +20,10 @@ export interface ViTConfig {
   initializerRange: number;
   hiddenDropoutProb: number;
   attentionProbsDropoutProb: number;
-  /** "sdpa" (default) uses fused attention where the libtorch has it; "eager" the explicit softmax path. */
+  /**
+   * "sdpa" (default) uses fused attention where the libtorch has it; "eager" the explicit softmax
+   * path. Not an HF config field; read at construction, switched later by setAttnImplementation.
+   */
   attnImplementation?: "sdpa" | "eager";
 }
 
@@ -80,8 +83,11 @@ export class ViTSelfAttention extends nn.Module {
   readonly key: nn.Linear;
   readonly value: nn.Linear;
   readonly heads: number;
+  /** "eager" takes the explicit softmax path; see setAttnImplementation. */
+  attnImplementation: "sdpa" | "eager";
   constructor(readonly config: ViTLayerConfig) {
     super();
+    this.attnImplementation = config.attnImplementation ?? "sdpa";
     const d = config.hiddenSize;
     if (d % config.numAttentionHeads !== 0) {
       throw new Error(
@@ -104,12 +110,17 @@ export class ViTSelfAttention extends nn.Module {
       const [q, k, v] = [split(this.query), split(this.key), split(this.value)];
       const p = this.training ? this.config.attentionProbsDropoutProb : 0;
       const ctx =
-        this.config.attnImplementation === "eager"
+        this.attnImplementation === "eager"
           ? eagerAttention(q, k, v, p)
           : F.scaledDotProductAttention(q, k, v, { dropoutP: p });
       return ctx.transpose(1, 2).reshape(b, t, d); // (B, T, D)
     });
   }
+}
+
+/** Switches every attention block under root between fused ("sdpa") and explicit ("eager") attention. */
+export function setAttnImplementation(root: nn.Module, impl: "sdpa" | "eager"): void {
+  for (const [, m] of root.namedModules()) if (m instanceof ViTSelfAttention) m.attnImplementation = impl;
 }
 
 /** softmax(QK^T / sqrt(Dh)) V with dropout on the probabilities, as HF's eager attention. */

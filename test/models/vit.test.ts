@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadSafetensors } from "../../src/io/safetensors.js";
 import { loadViTMAEConfig } from "../../src/models/hf-config.js";
-import { type ViTConfig, ViTModel } from "../../src/models/vit.js";
+import { setAttnImplementation, type ViTConfig, ViTModel } from "../../src/models/vit.js";
 import { ViTMAEModel } from "../../src/models/vitmae.js";
 import { dispose, liveTensors, manualSeed, randn, scope, type Tensor } from "../../src/torch/index.js";
 import { assertClose, fixture, maxAbsDiff } from "../helpers.js";
@@ -61,7 +61,7 @@ test("ViT layers reproduce transformers' encoder hidden states 1..L from hidden 
     const io = loadSafetensors(fixture(MAE, "io.safetensors"));
     for (const attn of ["sdpa", "eager"] as const) {
       const { model } = maeEncoder();
-      model.config.attnImplementation = attn;
+      setAttnImplementation(model, attn);
       const out = model.encoder.forward(io["hidden_states.0"], true);
       const hs = out.hiddenStates!;
       assert.equal(hs.length, 5);
@@ -100,7 +100,7 @@ test("ViTModel: fused and explicit attention agree; bad input shapes are named",
     const model = new ViTModel(small);
     const x = randn([2, 3, 16, 16]);
     const fused = model.forward(x).lastHiddenState;
-    model.config.attnImplementation = "eager";
+    setAttnImplementation(model, "eager");
     const eager = model.forward(x).lastHiddenState;
     assert.ok(maxAbsDiff(fused, eager) < 1e-5);
     assert.throws(
