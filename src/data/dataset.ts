@@ -1,0 +1,424 @@
+// The dataset directory: dataset.json (the facts below, versioned) beside memory-mappable .npy
+// arrays. images.npy (N, C, H, W) float32; masks.npy (N, H, W) uint8 sparse labels (255 =
+// unlabelled) when the set is labelled; full_masks.npy (N, H, W) uint8 when dense ground truth
+// exists. dataset.json is written last, so a directory without one is not a dataset.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { writeFileAtomic } from "../io/atomic.js";
+import { mmapNpy, NpyWriter, readNpyHeader } from "../io/npy.js";
+import { type Tensor, tensor } from "../torch/index.js";
+import { type Split, splitIndices } from "./split.js";
+import { ChannelStats, type ChannelMoments, stackMoments } from "./stats.js";
+import type { ArrayLocation } from "./tile-reader.js";
+
+export const DATASET_VERSION = 1;
+export const IGNORE_INDEX = 255;
+export type DatasetKind = "pretrain" | "segmentation";
+
+export interface DatasetMeta {
+  version: 1;
+  kind: DatasetKind;
+  channels: number;
+  height: number;
+  width: number;
+  count: number;
+  dtype: "float32";
+  /** Class names, index = label value; empty for an unlabelled set. */
+  classes: string[];
+  ignoreIndex: 255;
+  split: Split & { seed: number; fractions: number[] };
+  /** Per-channel mean and std (ddof 0) of the training split. */
+  stats: { mean: number[]; std: number[] };
+  files: { images: string; masks?: string; fullMasks?: string };
+  /** Where the data came from, for people. */
+  source?: string;
+}
+
+export const FILES = { images: "images.npy", masks: "masks.npy", fullMasks: "full_masks.npy" } as const;
+type ArrayName = keyof typeof FILES;
+
+export interface ArrayFile extends ArrayLocation {
+  shape: number[];
+}
+
+export interface Dataset {
+  dir: string;
+  meta: DatasetMeta;
+  files: { images: ArrayFile; masks?: ArrayFile; fullMasks?: ArrayFile };
+  /** Memory-mapped, read-only: (N, C, H, W) float32; pages load when touched. */
+  images: Tensor;
+  masks?: Tensor; // (N, H, W) uint8
+  fullMasks?: Tensor; // (N, H, W) uint8
+  /** Unmaps the arrays. */
+  close(): void;
+}
+
+// ---- validation ------------------------------------------------------------------------------
+
+/** Checks a parsed dataset.json; every problem names the file and the field. */
+export function validateMeta(raw: unknown, file: string): DatasetMeta {
+  const bad = (field: string, why: string): never => {
+    throw new Error(`${file}: field "${field}" ${why}`);
+  };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new Error(`${file}: not a JSON object`);
+  const m = raw as Record<string, unknown>;
+  const posInt = (f: string): number => {
+    const v = m[f];
+    if (!Number.isInteger(v) || (v as number) < 1)
+      bad(f, `must be a positive integer, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  if (m.version !== DATASET_VERSION)
+    bad("version", `is ${JSON.stringify(m.version)}; this hemoseg reads version ${DATASET_VERSION}`);
+  if (m.kind !== "pretrain" && m.kind !== "segmentation")
+    bad("kind", `must be "pretrain" or "segmentation", got ${JSON.stringify(m.kind)}`);
+  const channels = posInt("channels");
+  posInt("height");
+  posInt("width");
+  const count = posInt("count");
+  if (m.dtype !== "float32") bad("dtype", `must be "float32", got ${JSON.stringify(m.dtype)}`);
+  if (!Array.isArray(m.classes) || m.classes.some((c) => typeof c !== "string" || c.length === 0))
+    bad("classes", "must be a list of class names");
+  const classes = m.classes as string[];
+  if (classes.length > IGNORE_INDEX)
+    bad("classes", `lists ${classes.length} classes; at most ${IGNORE_INDEX} fit`);
+  if (new Set(classes).size !== classes.length) bad("classes", "repeats a name");
+  if (m.ignoreIndex !== IGNORE_INDEX)
+    bad("ignoreIndex", `must be ${IGNORE_INDEX}, got ${JSON.stringify(m.ignoreIndex)}`);
+
+  const split = m.split as Record<string, unknown> | undefined;
+  if (typeof split !== "object" || split === null) bad("split", "is missing");
+  const s = split as Record<string, unknown>;
+  if (!Number.isInteger(s.seed)) bad("split.seed", `must be an integer, got ${JSON.stringify(s.seed)}`);
+  const fr = s.fractions;
+  if (!Array.isArray(fr) || fr.length !== 3 || fr.some((f) => typeof f !== "number" || !(f >= 0)))
+    bad("split.fractions", `must be three non-negative numbers, got ${JSON.stringify(fr)}`);
+  const seen = new Uint8Array(count);
+  for (const name of ["train", "val", "test"]) {
+    const list = s[name];
+    if (!Array.isArray(list)) bad(`split.${name}`, "must be a list of stack indices");
+    for (const i of list as unknown[]) {
+      if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= count)
+        bad(`split.${name}`, `holds ${JSON.stringify(i)}, not a stack index in [0, ${count})`);
+      if (seen[i as number]++)
+        bad(`split.${name}`, `holds stack ${i}, which another list (or itself) already holds`);
+    }
+  }
+  const missing = seen.indexOf(0);
+  if (missing >= 0) bad("split", `assigns stack ${missing} to no split`);
+
+  const stats = m.stats as Record<string, unknown> | undefined;
+  if (typeof stats !== "object" || stats === null) bad("stats", "is missing");
+  for (const k of ["mean", "std"]) {
+    const v = (stats as Record<string, unknown>)[k];
+    if (
+      !Array.isArray(v) ||
+      v.length !== channels ||
+      v.some((x) => typeof x !== "number" || !Number.isFinite(x))
+    )
+      bad(`stats.${k}`, `must be ${channels} finite numbers (one per channel)`);
+    if (k === "std" && (v as number[]).some((x) => x < 0)) bad("stats.std", "holds a negative value");
+  }
+
+  const files = m.files as Record<string, unknown> | undefined;
+  if (typeof files !== "object" || files === null) bad("files", "is missing");
+  for (const k of Object.keys(files as object)) {
+    if (!(k in FILES)) bad(`files.${k}`, `is not a known array (${Object.keys(FILES).join(", ")})`);
+    const v = (files as Record<string, unknown>)[k];
+    if (typeof v !== "string" || !/^[\w.-]+\.npy$/.test(v))
+      bad(`files.${k}`, `must be a .npy file name in the directory`);
+  }
+  if (!(files as Record<string, unknown>).images) bad("files.images", "is missing");
+  const f = files as DatasetMeta["files"];
+  if (m.kind === "segmentation" && !f.masks) bad("files.masks", "is required for a segmentation set");
+  if ((f.masks || f.fullMasks) && classes.length === 0) bad("classes", "is empty but the set has masks");
+  if (m.source !== undefined && typeof m.source !== "string") bad("source", "must be a string");
+  return m as unknown as DatasetMeta;
+}
+
+/** Opens and validates a dataset directory and memory-maps its arrays. */
+export function openDataset(dir: string): Dataset {
+  const file = join(dir, "dataset.json");
+  if (!existsSync(file)) throw new Error(`${dir}: not a hemoseg dataset (no dataset.json)`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  const meta = validateMeta(raw, file);
+  const { count: N, channels: C, height: H, width: W } = meta;
+  const want: Record<ArrayName, { shape: number[]; dtype: string }> = {
+    images: { shape: [N, C, H, W], dtype: "<f4" },
+    masks: { shape: [N, H, W], dtype: "|u1" },
+    fullMasks: { shape: [N, H, W], dtype: "|u1" },
+  };
+  const files: Partial<Record<ArrayName, ArrayFile>> = {};
+  for (const name of Object.keys(FILES) as ArrayName[]) {
+    const rel = meta.files[name];
+    if (!rel) continue;
+    const path = join(dir, rel);
+    if (!existsSync(path)) throw new Error(`${path}: missing (named by ${file}, field "files.${name}")`);
+    const h = readNpyHeader(path);
+    const w = want[name];
+    const descr = h.descr.replace("<", "|");
+    if (descr !== w.dtype.replace("<", "|"))
+      throw new Error(`${path}: holds '${h.descr}' data; ${file} needs '${w.dtype}'`);
+    if (h.shape.length !== w.shape.length || h.shape.some((d, i) => d !== w.shape[i]))
+      throw new Error(`${path}: shape [${h.shape}] does not match ${file}, which implies [${w.shape}]`);
+    files[name] = { path, dataOffset: h.dataOffset, shape: h.shape };
+  }
+  const mapped: Partial<Record<ArrayName, Tensor>> = {};
+  for (const name of Object.keys(files) as ArrayName[]) mapped[name] = mmapNpy(files[name]!.path);
+  return {
+    dir,
+    meta,
+    files: files as Dataset["files"],
+    images: mapped.images!,
+    masks: mapped.masks,
+    fullMasks: mapped.fullMasks,
+    close() {
+      for (const t of Object.values(mapped)) t.dispose();
+    },
+  };
+}
+
+// ---- writing ---------------------------------------------------------------------------------
+
+export interface DatasetWriterOptions {
+  kind: DatasetKind;
+  count: number;
+  channels: number;
+  height: number;
+  width: number;
+  /** Class names (label value = index); required when masks or full masks are written. */
+  classes?: string[];
+  /** Whether each stack comes with a sparse mask, and with a full mask. */
+  masks?: boolean;
+  fullMasks?: boolean;
+  seed?: number;
+  fractions?: number[];
+  source?: string;
+}
+
+/** One stack to append: image (C, H, W); masks (H, W) uint8. */
+export interface StackInput {
+  image: Tensor | Float32Array;
+  mask?: Tensor | Uint8Array;
+  fullMask?: Tensor | Uint8Array;
+}
+
+/**
+ * Streams stacks into a new dataset directory one at a time; finish() computes the split and the
+ * training split's statistics and writes dataset.json last. Every appended stack is checked
+ * (shape, finite pixels, label values) with an error that says where the problem is.
+ */
+export class DatasetWriter {
+  readonly dir: string;
+  readonly opts: Required<Omit<DatasetWriterOptions, "source">> & { source?: string };
+  #writers: Partial<Record<ArrayName, NpyWriter>> = {};
+  #moments: ChannelMoments[] = [];
+  #done = false;
+
+  constructor(dir: string, options: DatasetWriterOptions) {
+    this.dir = dir;
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.opts = {
+      classes: [],
+      masks: false,
+      fullMasks: false,
+      seed: 0,
+      fractions: [0.8, 0.1, 0.1],
+      ...(given as unknown as DatasetWriterOptions),
+    };
+    const o = this.opts;
+    for (const k of ["count", "channels", "height", "width"] as const)
+      if (!Number.isInteger(o[k]) || o[k] < 1)
+        throw new Error(`${dir}: ${k} must be a positive integer, got ${o[k]}`);
+    if (o.kind === "segmentation" && !o.masks) throw new Error(`${dir}: a segmentation set needs masks`);
+    if ((o.masks || o.fullMasks) && o.classes.length === 0) throw new Error(`${dir}: masks need class names`);
+    if (o.classes.length > IGNORE_INDEX)
+      throw new Error(`${dir}: at most ${IGNORE_INDEX} classes fit a uint8 mask`);
+    if (existsSync(dir) && readdirSync(dir).length > 0)
+      throw new Error(`${dir}: already exists and is not empty`);
+    mkdirSync(dir, { recursive: true });
+    const { count: N, channels: C, height: H, width: W } = o;
+    this.#writers.images = new NpyWriter(join(dir, FILES.images), "float32", [N, C, H, W]);
+    if (o.masks) this.#writers.masks = new NpyWriter(join(dir, FILES.masks), "uint8", [N, H, W]);
+    if (o.fullMasks) this.#writers.fullMasks = new NpyWriter(join(dir, FILES.fullMasks), "uint8", [N, H, W]);
+  }
+
+  /** Stacks appended so far. */
+  get written(): number {
+    return this.#moments.length;
+  }
+
+  append(s: StackInput): void {
+    if (this.#done) throw new Error(`${this.dir}: append after finish`);
+    const o = this.opts;
+    const i = this.#moments.length;
+    if (i >= o.count) throw new Error(`${this.dir}: more than the declared ${o.count} stacks`);
+    const { channels: C, height: H, width: W } = o;
+    const img =
+      s.image instanceof Float32Array ? s.image : checkShape(s.image, [C, H, W], "image").toFloat32Array();
+    if (img.length !== C * H * W)
+      throw new Error(`image holds ${img.length} values, not ${C} x ${H} x ${W} = ${C * H * W}`);
+    const m = stackMoments(img, C);
+    if (!m.mean.every(Number.isFinite)) {
+      const at = img.findIndex((v) => !Number.isFinite(v));
+      const c = Math.floor(at / (H * W));
+      const y = Math.floor((at % (H * W)) / W);
+      throw new Error(
+        `image has a non-finite pixel (${img[at]}) at channel ${c}, row ${y}, column ${at % W}`,
+      );
+    }
+    const masks: [ArrayName, Uint8Array][] = [];
+    for (const [name, v] of [
+      ["masks", s.mask],
+      ["fullMasks", s.fullMask],
+    ] as const) {
+      if (!this.#writers[name]) {
+        if (v !== undefined)
+          throw new Error(
+            `${this.dir}: got a ${name === "masks" ? "mask" : "full mask"} but none was declared`,
+          );
+        continue;
+      }
+      if (v === undefined) throw new Error(`${name === "masks" ? "mask" : "full mask"} is missing`);
+      const a = v instanceof Uint8Array ? v : checkMask(checkShape(v, [H, W], "mask"));
+      if (a.length !== H * W) throw new Error(`mask holds ${a.length} values, not ${H} x ${W}`);
+      checkLabels(a, W, o.classes.length);
+      masks.push([name, a]);
+    }
+    this.#write("images", s.image instanceof Float32Array ? img : s.image, [C, H, W]);
+    for (const [name, a] of masks) this.#write(name, a, [H, W]);
+    this.#moments.push(m);
+  }
+
+  #write(name: ArrayName, v: Tensor | Float32Array | Uint8Array, shape: number[]): void {
+    const w = this.#writers[name]!;
+    if (!(v instanceof Float32Array || v instanceof Uint8Array)) {
+      w.write(v);
+      return;
+    }
+    const t = tensor(v, shape);
+    try {
+      w.write(t);
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** Closes the arrays, computes split and statistics, writes dataset.json. */
+  finish(): DatasetMeta {
+    const o = this.opts;
+    if (this.#moments.length !== o.count)
+      throw new Error(`${this.dir}: ${this.#moments.length} of the declared ${o.count} stacks were appended`);
+    for (const w of Object.values(this.#writers)) w.close();
+    this.#done = true;
+    const split = splitIndices(o.count, o.seed, o.fractions);
+    const acc = new ChannelStats(o.channels);
+    for (const i of split.train) acc.add(this.#moments[i]);
+    const files: DatasetMeta["files"] = { images: FILES.images };
+    if (o.masks) files.masks = FILES.masks;
+    if (o.fullMasks) files.fullMasks = FILES.fullMasks;
+    const meta: DatasetMeta = {
+      version: DATASET_VERSION,
+      kind: o.kind,
+      channels: o.channels,
+      height: o.height,
+      width: o.width,
+      count: o.count,
+      dtype: "float32",
+      classes: o.classes,
+      ignoreIndex: IGNORE_INDEX,
+      split: { seed: o.seed, fractions: o.fractions, ...split },
+      stats: acc.result(),
+      files,
+      ...(o.source ? { source: o.source } : {}),
+    };
+    writeFileAtomic(join(this.dir, "dataset.json"), `${JSON.stringify(meta, null, 1)}\n`);
+    return meta;
+  }
+
+  /** Drops everything written so far, and the directory if nothing else is in it. */
+  abort(): void {
+    for (const w of Object.values(this.#writers)) w.abort();
+    this.#done = true;
+    if (existsSync(this.dir) && readdirSync(this.dir).length === 0) rmdirSync(this.dir);
+  }
+}
+
+function checkShape(t: Tensor, shape: number[], what: string): Tensor {
+  const s = t.shape;
+  if (s.length !== shape.length || s.some((d, i) => d !== shape[i]))
+    throw new Error(`${what} has shape [${s}], expected [${shape}]`);
+  return t;
+}
+
+function checkMask(t: Tensor): Uint8Array {
+  if (t.dtype === "uint8") return t.toTypedArray() as Uint8Array;
+  if (t.dtype.startsWith("float") || t.dtype === "bool")
+    throw new Error(`mask has dtype ${t.dtype}; masks hold integer labels`);
+  const v = t.toFloat32Array();
+  const at = v.findIndex((x) => x < 0 || x > 255);
+  if (at >= 0) throw new Error(`mask value ${v[at]} at pixel ${at} does not fit uint8`);
+  return Uint8Array.from(v);
+}
+
+/** Every label must name a class or be 255 (unlabelled). */
+export function checkLabels(a: Uint8Array, width: number, numClasses: number): void {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (v >= numClasses && v !== IGNORE_INDEX)
+      throw new Error(
+        `mask value ${v} at row ${Math.floor(i / width)}, column ${i % width} is neither a class (0..${numClasses - 1}) nor ${IGNORE_INDEX} (unlabelled)`,
+      );
+  }
+}
+
+// ---- whole directories, all or nothing ----------------------------------------------------------
+
+/** The hidden sibling directory a dataset for `out` is built in before it is renamed into place. */
+export function partialDirFor(out: string): string {
+  return join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
+}
+
+/** Refuses to build over a non-empty `out` unless told to replace it. */
+export function checkOutDir(out: string, overwrite = false): void {
+  if (existsSync(out) && readdirSync(out).length > 0 && !overwrite)
+    throw new Error(`${out}: already exists and is not empty (pass overwrite to replace it)`);
+}
+
+/** Moves a finished dataset from its partial directory to `out`, replacing what was there. */
+export function commitDir(partial: string, out: string): void {
+  if (existsSync(out)) rmSync(out, { recursive: true, force: true });
+  renameSync(partial, out);
+}
+
+/**
+ * Builds a dataset at `out` all or nothing: fill() appends every stack to a writer on a hidden
+ * partial directory, which becomes `out` only once dataset.json is written; any error removes it.
+ */
+export function writeDataset(
+  out: string,
+  options: DatasetWriterOptions,
+  fill: (w: DatasetWriter) => void,
+  overwrite = false,
+): DatasetMeta {
+  checkOutDir(out, overwrite);
+  const partial = partialDirFor(out);
+  rmSync(partial, { recursive: true, force: true });
+  const w = new DatasetWriter(partial, options);
+  try {
+    fill(w);
+    const meta = w.finish();
+    commitDir(partial, out);
+    return meta;
+  } catch (e) {
+    w.abort();
+    rmSync(partial, { recursive: true, force: true });
+    throw e;
+  }
+}
