@@ -101,7 +101,9 @@ OP(readFile) {
   return a.ret(out);
 }
 
-// mmapFile(path, offset, shape, dtype): a read-only tensor over the mapped file; pages load on demand.
+// mmapFile(path, offset, shape, dtype): a tensor over the mapped file; pages load on demand. The
+// mapping is private copy-on-write, so writing into the tensor changes this process's copy only
+// (never the file) instead of faulting.
 OP(mmapFile) {
   auto path = a.s(0);
   auto offset = a.i64(1);
@@ -118,7 +120,7 @@ OP(mmapFile) {
                              std::to_string(offset + nbytes));
   }
   size_t len = offset + nbytes;
-  void* base = ::mmap(nullptr, len == 0 ? 1 : len, PROT_READ, MAP_PRIVATE, fd, 0);
+  void* base = ::mmap(nullptr, len == 0 ? 1 : len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (base == MAP_FAILED) throw std::runtime_error(path + ": mmap failed: " + std::strerror(errno));
   auto t = at::from_blob(

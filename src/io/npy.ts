@@ -191,8 +191,8 @@ export function readNpy(path: string): Tensor {
 }
 
 /**
- * A read-only tensor over the memory-mapped file: pages load when touched, so files larger than
- * RAM work. Writing into it crashes the process; clone() first to modify.
+ * A tensor over the memory-mapped file: pages load when touched, so files larger than RAM work.
+ * The mapping is copy-on-write: writing into the tensor never changes the file.
  */
 export function mmapNpy(path: string): Tensor {
   const h = readNpyHeader(path);

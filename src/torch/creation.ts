@@ -132,7 +132,7 @@ export function allclose(a: Tensor, b: Tensor, rtol = 1e-5, atol = 1e-8): boolea
 export function fromFile(path: string, offset: number, shape: number[], dtype: DType): Tensor {
   return new Tensor(N.readFile(path, offset, shape, dtype) as Handle);
 }
-/** A read-only tensor over a memory-mapped file region; pages load on demand. */
+/** A tensor over a memory-mapped file region; pages load on demand; writes stay private (copy-on-write). */
 export function mmapFile(path: string, offset: number, shape: number[], dtype: DType): Tensor {
   return new Tensor(N.mmapFile(path, offset, shape, dtype) as Handle);
 }

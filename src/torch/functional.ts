@@ -189,8 +189,9 @@ export function scaledDotProductAttention(
   s0.dispose();
   const masked = o.mask ? s.add(o.mask) : s;
   const p = masked.softmax(-1);
-  const out = p.matmul(v);
-  for (const t of new Set([s, masked, p])) t.dispose();
+  const pd = o.dropoutP ? dropout(p, o.dropoutP, true) : p;
+  const out = pd.matmul(v);
+  for (const t of new Set([s, masked, p, pd])) t.dispose();
   return out;
 }
 
