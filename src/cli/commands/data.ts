@@ -1,0 +1,89 @@
+// hemoseg synth / import: make dataset directories from built-in synthetic data or from files.
+import { join } from "node:path";
+import type { Command } from "commander";
+import { importBloodCells } from "../../data/blood-cells.js";
+import type { DatasetMeta } from "../../data/dataset.js";
+import { importDataset } from "../../data/import.js";
+import { synthDatasets } from "../../data/synth-datasets.js";
+import { synthStack, writePreview } from "../../synth/index.js";
+import { type CommonOptions, int, list, num, UsageError, withCommon } from "../common.js";
+
+const describe = (dir: string, m: DatasetMeta) =>
+  `${dir}: ${m.kind}, ${m.count} x ${m.channels} x ${m.height} x ${m.width}, split ${m.split.train.length}/${m.split.val.length}/${m.split.test.length}` +
+  (m.classes.length ? `, ${m.classes.length} classes` : "");
+
+interface SynthOpts extends CommonOptions {
+  out: string;
+  stacks: number;
+  tiles: number;
+  channels: number;
+  labelFraction: number;
+  preview?: string;
+  overwrite: boolean;
+}
+
+interface ImportOpts extends CommonOptions {
+  images?: string;
+  masks?: string;
+  out: string;
+  classes?: string[];
+  kind?: "pretrain" | "segmentation";
+  bloodCells?: string;
+  overwrite: boolean;
+}
+
+export function registerData(program: Command): void {
+  withCommon(program.command("synth"))
+    .description("write synthetic blood-imaging data: <out>/pretrain (stacks) and <out>/segmentation (labelled tiles)")
+    .requiredOption("--out <dir>", "output folder")
+    .option("--stacks <n>", "pre-training stacks (C x 256 x 256)", int, 64)
+    .option("--tiles <n>", "segmentation tiles (C x 64 x 64)", int, 512)
+    .option("--channels <n>", "channels per stack", int, 16)
+    .option("--label-fraction <f>", "fraction of pixels with sparse labels", num, 0.023)
+    .option("--preview <dir>", "also write preview PNGs of the first stacks here")
+    .option("--overwrite", "replace existing output", false)
+    .action((o: SynthOpts) => {
+      const t0 = performance.now();
+      const r = synthDatasets({
+        out: o.out,
+        stacks: o.stacks,
+        tiles: o.tiles,
+        channels: o.channels,
+        seed: o.seed,
+        labelFraction: o.labelFraction,
+        overwrite: o.overwrite,
+      });
+      console.log(describe(r.pretrain.dir, r.pretrain.meta));
+      console.log(describe(r.segmentation.dir, r.segmentation.meta));
+      if (o.preview) {
+        const stacks = [0, 1, 2, 3].map((i) => synthStack(i, { channels: o.channels, seed: o.seed, labelFraction: o.labelFraction }));
+        const paths = writePreview(o.preview, stacks);
+        console.log(`previews: ${paths.length} PNGs in ${o.preview}`);
+      }
+      console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    });
+
+  withCommon(program.command("import"))
+    .description("import images (.npy/.npz/.tif/.png files or folders) and optional masks as a dataset directory")
+    .option("--images <path>", "image file or folder")
+    .option("--masks <path>", "mask file or folder, paired with images by name (255 = unlabelled)")
+    .requiredOption("--out <dir>", "dataset directory to write")
+    .option("--classes <names>", "comma-separated class names (label value = position)", list)
+    .option("--kind <kind>", "pretrain or segmentation (default: segmentation with masks)")
+    .option("--blood-cells <dir>", "import the blood-cell-detection folder instead (boxes become sparse labels with --kind segmentation)")
+    .option("--overwrite", "replace an existing dataset", false)
+    .action((o: ImportOpts) => {
+      if (o.kind && o.kind !== "pretrain" && o.kind !== "segmentation") {
+        throw new UsageError(`--kind must be pretrain or segmentation, not '${o.kind}'`);
+      }
+      let meta: DatasetMeta;
+      if (o.bloodCells) {
+        meta = importBloodCells({ dir: o.bloodCells, out: o.out, kind: o.kind ?? "pretrain", seed: o.seed, overwrite: o.overwrite });
+      } else {
+        if (!o.images) throw new UsageError("give --images (or --blood-cells)");
+        meta = importDataset({ images: o.images, masks: o.masks, out: o.out, classes: o.classes, kind: o.kind, seed: o.seed, overwrite: o.overwrite });
+      }
+      console.log(describe(o.out, meta));
+      console.log(`per-channel mean ${meta.stats.mean.map((v) => v.toFixed(3)).join(", ")}; written ${join(o.out, "dataset.json")}`);
+    });
+}
