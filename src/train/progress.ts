@@ -22,6 +22,7 @@ export class Progress {
   #units = 0;
   #last = 0;
   #info = "";
+  #drawn = -1;
 
   constructor(o: ProgressOptions) {
     this.#o = { unit: "it", stream: process.stderr, ...o };
@@ -40,6 +41,7 @@ export class Progress {
   }
 
   #draw(tty: boolean): void {
+    this.#drawn = this.#done;
     const el = (performance.now() - this.#start) / 1000;
     const frac = Math.min(1, this.#done / Math.max(1, this.#o.total));
     const eta = frac > 0 ? (el / frac) * (1 - frac) : Number.NaN;
@@ -52,7 +54,8 @@ export class Progress {
 
   done(info?: string): void {
     if (info !== undefined) this.#info = info;
-    this.#draw(this.#o.stream.isTTY);
+    const tty = this.#o.stream.isTTY;
+    if (tty || info !== undefined || this.#drawn !== this.#done) this.#draw(tty);
     if (this.#o.stream.isTTY) this.#o.stream.write("\n");
   }
 }

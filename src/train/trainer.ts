@@ -119,7 +119,7 @@ export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
     process.stderr.write(
       `${o.label} epoch ${epoch + 1}: ${Object.entries(rec)
         .filter(([k]) => k !== "epoch")
-        .map(([k, v]) => `${k} ${Number(v).toPrecision(4)}`)
+        .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : Number(v).toPrecision(4)}`)
         .join(", ")}\n`,
     );
   }

@@ -2,8 +2,12 @@
 import type { Command } from "commander";
 import { registerBench } from "./bench.js";
 import { registerData } from "./data.js";
+import { registerDemo } from "./demo.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerFinetune } from "./finetune.js";
+import { registerPredict } from "./predict.js";
 import { registerPretrain } from "./pretrain.js";
+import { registerReconstruct } from "./reconstruct.js";
+import { registerReport } from "./report.js";
 
-export const commands: ((program: Command) => void)[] = [registerData, registerPretrain, registerFinetune, registerEvaluate, registerBench];
+export const commands: ((program: Command) => void)[] = [registerData, registerPretrain, registerReconstruct, registerFinetune, registerEvaluate, registerPredict, registerReport, registerDemo, registerBench];
