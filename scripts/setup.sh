@@ -2,6 +2,7 @@
 # One-stop, idempotent set-up: finds (or installs) libtorch, installs npm packages from the lock
 # file, builds the native addon and the TypeScript. Safe to run again; it redoes only what changed.
 #
+# Also installs Debian's Chromium for the HTML report's browser test.
 # libtorch is taken from, in order: $LIBTORCH; the torch package of a python3 on PATH or in
 # .venv/; a new .venv/ with `pip install torch` (CPU build); Debian's libtorch-dev.
 set -euo pipefail
@@ -49,4 +50,5 @@ if [ ! -f "$addon" ] || [ "$(node -p "require('./build/native-info.json').libtor
 fi
 say "compiling TypeScript"
 npx tsc -p tsconfig.json
+bash scripts/install-browser.sh >/dev/null || say "could not install Chromium: the report's browser test will fail"
 node -e "const i=require('./build/native-info.json'); console.log('[setup] ready: libtorch ' + i.version + ' at ' + i.libtorch + (i.cuda ? ' (CUDA)' : ' (CPU only)'))"
