@@ -113,7 +113,7 @@ function img(png: Uint8Array, alt: string, shrink = 1): string {
   const w = Math.max(1, Math.round(width / shrink));
   const h = Math.max(1, Math.round(height / shrink));
   // Nearest neighbour keeps magnified pixels sharp; a shrunk image is smoothed so thin lines survive.
-  return `<img class="${shrink > 1 ? "fit" : "px"}" src="data:image/png;base64,${b64}" width="${w}" height="${h}" alt="${esc(alt)}">`;
+  return `<img${shrink > 1 ? "" : ' class="px"'} src="data:image/png;base64,${b64}" width="${w}" height="${h}" alt="${esc(alt)}">`;
 }
 
 function figure(body: string, caption?: string): string {
@@ -151,14 +151,11 @@ function series(r: ReportRun, key: string, name = r.name): LineSeries {
 }
 
 /** The epoch with the lowest validation loss (training loss when there is no validation). */
-function bestEpoch(
-  r: ReportRun,
-): { epoch: number; loss: number; record: Record<string, unknown> } | undefined {
-  let best: { epoch: number; loss: number; record: Record<string, unknown> } | undefined;
+function bestEpoch(r: ReportRun): { epoch: number; loss: number } | undefined {
+  let best: { epoch: number; loss: number } | undefined;
   for (const m of r.metrics) {
     const loss = isNum(m.val_loss) ? m.val_loss : m.train_loss;
-    if (isNum(m.epoch) && isNum(loss) && (!best || loss < best.loss))
-      best = { epoch: m.epoch, loss, record: m };
+    if (isNum(m.epoch) && isNum(loss) && (!best || loss < best.loss)) best = { epoch: m.epoch, loss };
   }
   return best;
 }
