@@ -5,11 +5,11 @@
 // 2. in a fresh child process (so its peak RSS is the loader's alone), runs one training epoch of
 //    64 x 64 tiles with flips and normalisation, per worker count, and reports tiles/s and peak RSS;
 // 3. deletes the set.
-// Usage: node dist/bench/loader.js [--gib 4] [--dir DIR] [--batch 256] [--workers 1,2] [--cold] [--keep]
+// Usage: node dist/bench/loader.js [--gib 4] [--dir DIR] [--batch 32,256] [--workers 1,2] [--cold] [--keep]
 // --cold drops the set from the page cache first (posix_fadvise through python3), so the first
 // epoch reads from the disk.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,13 @@ const opt = (name: string, def: string) => {
 const C = 16;
 const S = 256;
 const T = 64;
+
+/** This process's peak RSS in MiB: VmHWM, which (unlike getrusage's maxrss) a child does not
+ *  inherit from the parent that spawned it. */
+function peakRssMiB(): number {
+  const hwm = /VmHWM:\s*(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+  return Math.round((hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024);
+}
 
 async function stream(dir: string, workers: number, batch: number): Promise<void> {
   const ds = openDataset(dir);
@@ -51,7 +58,6 @@ async function stream(dir: string, workers: number, batch: number): Promise<void
   clearInterval(sampler);
   await loader.close();
   ds.close();
-  const maxRss = process.resourceUsage().maxRSS * 1024;
   const gib = (tiles * C * T * T * 4) / 2 ** 30;
   console.log(
     JSON.stringify({
@@ -62,7 +68,7 @@ async function stream(dir: string, workers: number, batch: number): Promise<void
       tiles_per_s: Math.round(tiles / secs),
       gib_per_s: +(gib / secs).toFixed(2),
       gib_streamed: +gib.toFixed(2),
-      peak_rss_mib: Math.round(Math.max(peak, maxRss) / 2 ** 20),
+      peak_rss_mib: Math.max(Math.round(peak / 2 ** 20), peakRssMiB()),
       ok: checksum === tiles,
     }),
   );
@@ -97,7 +103,7 @@ function makeSet(dir: string, gib: number): void {
       stacks: count,
       gib: +(bytes / 2 ** 30).toFixed(2),
       seconds: +secs.toFixed(1),
-      writer_peak_rss_mib: Math.round((process.resourceUsage().maxRSS * 1024) / 2 ** 20),
+      writer_peak_rss_mib: peakRssMiB(),
     }),
   );
 }
@@ -108,7 +114,7 @@ async function main(): Promise<void> {
     return;
   }
   const gib = Number(opt("gib", "4"));
-  const batch = Number(opt("batch", "256"));
+  const batches = opt("batch", "32,256").split(",").map(Number);
   const workerCounts = opt("workers", "1,2").split(",").map(Number);
   const root = mkdtempSync(join(opt("dir", tmpdir()), "hemoseg-bench-loader-"));
   const dir = join(root, "set");
@@ -121,8 +127,11 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ page_cache: "dropped images.npy" }));
     }
     const self = fileURLToPath(import.meta.url);
-    for (const w of workerCounts)
-      execFileSync(process.execPath, [self, "--stream", dir, String(w), String(batch)], { stdio: "inherit" });
+    for (const batch of batches)
+      for (const w of workerCounts)
+        execFileSync(process.execPath, [self, "--stream", dir, String(w), String(batch)], {
+          stdio: "inherit",
+        });
   } finally {
     if (!args.includes("--keep")) rmSync(root, { recursive: true, force: true });
   }

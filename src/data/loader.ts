@@ -1,15 +1,16 @@
 // TileLoader: batches of T x T tiles cut on the fly from a dataset's stacks, for one split.
 // The main thread plans each epoch (seeded shuffle, shard, flip codes), worker threads read and
-// build the batches into pooled buffers a few batches ahead, and each finished buffer becomes a
-// tensor with one copy. Batches therefore repeat exactly from (seed, epoch) whatever the number of
+// build the batches into pooled buffers a few batches ahead, and each finished buffer is copied once
+// into a recycled batch tensor (tensor-pool.ts). Batches therefore repeat exactly from (seed, epoch) whatever the number of
 // workers or the prefetch depth.
 import { endianness } from "node:os";
 import { Worker } from "node:worker_threads";
-import { type Tensor, tensor } from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
 import type { Dataset } from "./dataset.js";
 import type { BatchDone, BatchJob } from "./loader-worker.js";
 import { mixSeed, rng, shuffleInPlace } from "./random.js";
 import type { SplitName } from "./split.js";
+import { TensorPool } from "./tensor-pool.js";
 import { HFLIP, type TileSource, VFLIP } from "./tile-reader.js";
 import { type TileGrid, type TileRef, tileAt, tileGrid } from "./tiles.js";
 
@@ -77,6 +78,7 @@ export class TileLoader {
   #source: TileSource;
   #lanes: Lane[] = [];
   #pool: Buffers[] = [];
+  #tensors = new TensorPool();
   #waiting = new Map<number, { resolve: (d: BatchDone) => void; reject: (e: Error) => void; lane: Lane }>();
   #nextId = 0;
   #closed = false;
@@ -202,6 +204,7 @@ export class TileLoader {
     const lanes = this.#lanes;
     this.#lanes = [];
     this.#pool = [];
+    this.#tensors.dispose();
     await Promise.all(lanes.map((l) => l.worker.terminate()));
   }
 
@@ -283,11 +286,12 @@ export class TileLoader {
     const { channels: C } = this.dataset.meta;
     const T = this.opts.tile;
     const n = tiles.length;
+    const pool = this.#tensors;
     const batch: TileBatch = {
-      images: tensor(new Float32Array(d.images, 0, n * C * T * T), [n, C, T, T], "float32"),
+      images: pool.take(new Float32Array(d.images, 0, n * C * T * T), [n, C, T, T], "float32"),
       indices: Array.from(tiles),
     };
-    const mask = (buf: ArrayBuffer) => tensor(new BigInt64Array(buf, 0, n * T * T), [n, T, T], "int64");
+    const mask = (buf: ArrayBuffer) => pool.take(new BigInt64Array(buf, 0, n * T * T), [n, T, T], "int64");
     if (d.masks) batch.masks = mask(d.masks);
     if (d.fullMasks) batch.fullMasks = mask(d.fullMasks);
     this.#release(d);
