@@ -2,6 +2,8 @@
 # Builds the native addon with g++ directly: build/Release/hemoseg_native.node.
 # LIBTORCH (a libtorch dir: include/ and lib/) is required; NODE_API_INCLUDE defaults to this
 # node's headers. Writes build/native-info.json, which the loader checks at start-up.
+# For binding.gyp (the node-gyp build): --abi and --libs print the ABI flag and link libraries,
+# --info-only writes build/native-info.json after a node-gyp build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${LIBTORCH:?set LIBTORCH to a libtorch directory (scripts/setup.sh finds one)}"
@@ -19,6 +21,18 @@ version=$(cat "$LIBTORCH"/include/torch/csrc/api/include/torch/version.h "$LIBTO
 libs=(-ltorch -ltorch_cpu -lc10)
 cuda=false
 if [ -f "$LIBTORCH/lib/libtorch_cuda.so" ]; then libs+=(-ltorch_cuda -lc10_cuda); cuda=true; fi
+
+case "${1:-}" in
+  --abi) echo "$LIBTORCH_CXX11_ABI"; exit 0 ;;
+  --libs) echo "${libs[*]}"; exit 0 ;;
+esac
+
+write_info() {
+  cat > build/native-info.json <<JSON
+{ "libtorch": "$LIBTORCH", "version": "$version", "cuda": $cuda, "cxx11abi": $LIBTORCH_CXX11_ABI }
+JSON
+}
+if [ "${1:-}" = "--info-only" ]; then mkdir -p build; write_info; exit 0; fi
 
 out=build/Release
 obj=build/obj
@@ -45,7 +59,5 @@ done
 for p in "${pids[@]}"; do wait "$p"; done
 g++ -shared -o "$out/hemoseg_native.node" $obj/*.o -L"$LIBTORCH/lib" -Wl,--no-as-needed "${libs[@]}" \
   -Wl,--as-needed -Wl,-rpath,"$LIBTORCH/lib"
-cat > build/native-info.json <<JSON
-{ "libtorch": "$LIBTORCH", "version": "$version", "cuda": $cuda, "cxx11abi": $LIBTORCH_CXX11_ABI }
-JSON
+write_info
 echo "built $out/hemoseg_native.node"

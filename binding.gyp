@@ -1,0 +1,30 @@
+# node-gyp build of the addon (alternative to scripts/build-native.sh, which setup.sh uses):
+#   LIBTORCH=/path/to/libtorch npm run build:gyp
+{
+  "targets": [
+    {
+      "target_name": "hemoseg_native",
+      "sources": ["<!@(ls native/*.cpp)"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!(echo $LIBTORCH)/include",
+        "<!(echo $LIBTORCH)/include/torch/csrc/api/include"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "_GLIBCXX_USE_CXX11_ABI=<!(bash scripts/build-native.sh --abi)"
+      ],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-frtti", "-fexceptions", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "libraries": [
+        "-L<!(echo $LIBTORCH)/lib",
+        "-Wl,--no-as-needed",
+        "<!@(bash scripts/build-native.sh --libs)",
+        "-Wl,--as-needed",
+        "-Wl,-rpath,<!(echo $LIBTORCH)/lib"
+      ]
+    }
+  ]
+}
