@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -199,6 +199,9 @@ describe("reconstructRun (hemoseg reconstruct)", () => {
     // The same seed masks the same patches: the same losses.
     manualSeed(0);
     assert.deepEqual(reconstructRun({ ...base, out: join(tmp, "again"), count: 5 }).tiles, s.tiles);
+    // A shorter run into the same folder leaves no stale grids behind.
+    reconstructRun({ ...base, out, count: 1 });
+    assert.deepEqual(readdirSync(out).sort(), ["reconstruct-01.png", "reconstruct.json"]);
   });
 
   it("cuts an image file into tiles, normalised with the run's dataset statistics; rejects a wrong channel count", () => {

@@ -1,5 +1,5 @@
 // hemoseg reconstruct: what a pre-trained ViTMAE makes of tiles it sees half of, as PNG grids.
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { openDataset } from "../../data/dataset.js";
@@ -41,6 +41,8 @@ export interface ReconstructSummary {
   meanLoss: number | null;
   grids: string[];
 }
+
+const GRID_NAME = /^reconstruct-\d+\.png$/;
 
 /** Tiles of side S to show: raw pixels (count, C, S, S) and where each came from. */
 interface TileSet {
@@ -145,33 +147,37 @@ export function reconstructRun(o: ReconstructOptions): ReconstructSummary {
     const channels = o.channels ?? defaultPick(C);
     const bad = channels.find((c) => c < 0 || c >= C);
     if (bad !== undefined) throw new UsageError(`--channels: channel ${bad} is outside [0, ${C})`);
-    const N = tiles.images.size(0);
-    const noise = rand([N, (S / p) ** 2]); // one seeded mask per tile, whatever the batching
-    const rows: ReconstructionRow[] = [];
+    const set = tiles;
     const losses: number[] = [];
-    const batch = 16;
-    for (let i = 0; i < N; i += batch) {
-      const n = Math.min(batch, N - i);
-      scope(() => {
-        const raw = tiles!.images.narrow(0, i, n);
-        const x = normaliseChannels(raw, tiles!.stats.mean, tiles!.stats.std).to(o.device);
-        const r = reconstruct(model, x, { noise: noise.narrow(0, i, n).to(o.device), maskRatio });
-        const [xs, rec, pas, rem] = [x, r.reconstruction, r.pasted, r.removed].map((t) => t.to("cpu"));
-        for (let j = 0; j < n; j++) {
-          const loss = r.loss[j];
-          losses.push(loss);
-          rows.push({
-            original: xs.select(0, j).toFloat32Array(),
-            reconstruction: rec.select(0, j).toFloat32Array(),
-            pasted: pas.select(0, j).toFloat32Array(),
-            removed: rem.select(0, j).to("uint8").toTypedArray() as Uint8Array,
-            label: [`#${i + j + 1}`, Number.isFinite(loss) ? `loss ${loss.toFixed(3)}` : "loss -"],
-          });
-        }
-      });
-    }
-    noise.dispose();
+    const rows = scope(() => {
+      const N = set.images.size(0);
+      const noise = rand([N, (S / p) ** 2]); // one seeded mask per tile, whatever the batching
+      const out: ReconstructionRow[] = [];
+      const batch = 16;
+      for (let i = 0; i < N; i += batch) {
+        const n = Math.min(batch, N - i);
+        scope(() => {
+          const x = normaliseChannels(set.images.narrow(0, i, n), set.stats.mean, set.stats.std).to(o.device);
+          const r = reconstruct(model, x, { noise: noise.narrow(0, i, n).to(o.device), maskRatio });
+          const [xs, rec, pas, rem] = [x, r.reconstruction, r.pasted, r.removed].map((t) => t.to("cpu"));
+          for (let j = 0; j < n; j++) {
+            const loss = r.loss[j];
+            losses.push(loss);
+            out.push({
+              original: xs.select(0, j).toFloat32Array(),
+              reconstruction: rec.select(0, j).toFloat32Array(),
+              pasted: pas.select(0, j).toFloat32Array(),
+              removed: rem.select(0, j).to("uint8").toTypedArray() as Uint8Array,
+              label: [`#${i + j + 1}`, Number.isFinite(loss) ? `loss ${loss.toFixed(3)}` : "loss -"],
+            });
+          }
+        });
+      }
+      return out;
+    });
     mkdirSync(o.out, { recursive: true });
+    // Grids of an earlier, longer run would otherwise pass for this one's.
+    for (const f of readdirSync(o.out)) if (GRID_NAME.test(f)) rmSync(join(o.out, f));
     const grids: string[] = [];
     for (let g = 0; g * o.rowsPerGrid < rows.length; g++) {
       const name = `reconstruct-${String(g + 1).padStart(2, "0")}.png`;
