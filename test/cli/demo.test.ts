@@ -29,6 +29,8 @@ test("hemoseg demo --size tiny runs end to end and writes summary.json", () => {
     }
     assert.ok(existsSync(join(out, "runs", "mae", "best", "model.safetensors")));
     assert.ok(existsSync(join(out, "runs", "unet", "eval-test", "confusion-sparse.png")));
+    assert.ok(existsSync(join(out, "report.html")));
+    assert.match(stdout, /report: /);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

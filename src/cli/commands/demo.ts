@@ -10,8 +10,11 @@ import type { ClassificationReport } from "../../eval/report.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { FINETUNE_DEFAULTS, type FinetuneOptions, finetune } from "../../train/finetune.js";
 import { PRETRAIN_DEFAULTS, pretrain } from "../../train/pretrain.js";
+import { collectReport } from "../../viz/report-data.js";
+import { buildReport } from "../../viz/report-html.js";
 import { applyCommon, type CommonOptions, withCommon } from "../common.js";
 import { evaluateRun, type RunEvaluation } from "./evaluate.js";
+import { reconstructRun } from "./reconstruct.js";
 
 /** Sizes of one demo run; "default" fits 15 minutes on 2 cores, "tiny" is for tests. */
 export const DEMO_SIZES = {
@@ -99,7 +102,18 @@ export async function runDemo(o: { out: string; size: keyof typeof DEMO_SIZES; s
     seconds,
   };
   writeFileAtomic(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 1)}\n`);
-  return { summary, evals, runs: { mae, ...runs }, seconds };
+  step("MAE reconstructions and the HTML report");
+  reconstructRun({ run: mae, out: join(mae, "reconstructions"), split: "test", which: "best", count: 6, rowsPerGrid: 6, device: o.device });
+  const report = join(o.out, "report.html");
+  const input = collectReport([mae, ...Object.values(runs)], {
+    title: "hemoseg demo: pre-trained UNETR vs UNETR from scratch vs U-Net (synthetic data)",
+    examples: 6,
+    device: o.device,
+    summary: join(o.out, "summary.json"),
+    generated: new Date().toISOString().replace("T", " ").slice(0, 16),
+  });
+  writeFileAtomic(report, buildReport(input));
+  return { summary, evals, runs: { mae, ...runs }, seconds, report };
 }
 
 export function registerDemo(program: Command): void {
@@ -117,5 +131,6 @@ export function registerDemo(program: Command): void {
       const full = pick((e) => e.full?.report);
       if (Object.keys(full).length) console.log(`Test split, full ground-truth masks:\n${sideBySide(full)}`);
       console.log(`summary: ${join(o.out, "summary.json")}  (${(r.seconds / 60).toFixed(1)} min)`);
+      console.log(`report:  ${r.report}`);
     });
 }
