@@ -6,9 +6,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync
 import { basename, dirname, join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
 import { mmapNpy, NpyWriter, readNpyHeader } from "../io/npy.js";
-import { type Tensor, tensor } from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
 import { type Split, splitIndices } from "./split.js";
 import { ChannelStats, type ChannelMoments, stackMoments } from "./stats.js";
+import { TensorPool } from "./tensor-pool.js";
 import type { ArrayLocation } from "./tile-reader.js";
 
 export const DATASET_VERSION = 1;
@@ -219,6 +220,9 @@ export class DatasetWriter {
   readonly opts: Required<Omit<DatasetWriterOptions, "source">> & { source?: string };
   #writers: Partial<Record<ArrayName, NpyWriter>> = {};
   #moments: ChannelMoments[] = [];
+  // Stacks pass to the .npy writers through recycled tensors: a fresh multi-megabyte tensor per
+  // stack can fragment the heap until the process holds the whole set (seen: 4.2 GB for a 4 GB set).
+  #staging = new TensorPool(2);
   #done = false;
 
   constructor(dir: string, options: DatasetWriterOptions) {
@@ -291,20 +295,15 @@ export class DatasetWriter {
       checkLabels(a, W, o.classes.length);
       masks.push([name, a]);
     }
-    this.#write("images", s.image instanceof Float32Array ? img : s.image, [C, H, W]);
+    this.#write("images", img, [C, H, W]);
     for (const [name, a] of masks) this.#write(name, a, [H, W]);
     this.#moments.push(m);
   }
 
-  #write(name: ArrayName, v: Tensor | Float32Array | Uint8Array, shape: number[]): void {
-    const w = this.#writers[name]!;
-    if (!(v instanceof Float32Array || v instanceof Uint8Array)) {
-      w.write(v);
-      return;
-    }
-    const t = tensor(v, shape);
+  #write(name: ArrayName, v: Float32Array | Uint8Array, shape: number[]): void {
+    const t = this.#staging.take(v, shape, v instanceof Float32Array ? "float32" : "uint8");
     try {
-      w.write(t);
+      this.#writers[name]!.write(t);
     } finally {
       t.dispose();
     }
@@ -316,6 +315,7 @@ export class DatasetWriter {
     if (this.#moments.length !== o.count)
       throw new Error(`${this.dir}: ${this.#moments.length} of the declared ${o.count} stacks were appended`);
     for (const w of Object.values(this.#writers)) w.close();
+    this.#staging.dispose();
     this.#done = true;
     const split = splitIndices(o.count, o.seed, o.fractions);
     const acc = new ChannelStats(o.channels);
@@ -345,6 +345,7 @@ export class DatasetWriter {
   /** Drops everything written so far, and the directory if nothing else is in it. */
   abort(): void {
     for (const w of Object.values(this.#writers)) w.abort();
+    this.#staging.dispose();
     this.#done = true;
     if (existsSync(this.dir) && readdirSync(this.dir).length === 0) rmdirSync(this.dir);
   }
