@@ -5,11 +5,11 @@
 // Resumable: finished runs (eval-test/evaluation.json present) are read back, not retrained.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEMO_SIZES } from "../src/cli/commands/demo.js";
+import { DEMO_SIZES, demoPretraining } from "../src/cli/commands/demo.js";
 import { evaluateRun, type RunEvaluation } from "../src/cli/commands/evaluate.js";
 import { synthDatasets } from "../src/data/synth-datasets.js";
 import { FINETUNE_DEFAULTS, type FinetuneOptions, finetune } from "../src/train/finetune.js";
-import { PRETRAIN_DEFAULTS, pretrain } from "../src/train/pretrain.js";
+import { pretrain } from "../src/train/pretrain.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -31,22 +31,14 @@ const only = opt("--recipes", Object.keys(RECIPES).join(",")).split(",");
 
 async function main() {
   const data = existsSync(join(out, "data", "segmentation", "dataset.json"))
-    ? { pretrain: { dir: join(out, "data", "pretrain") }, segmentation: { dir: join(out, "data", "segmentation") } }
+    ? {
+        pretrain: { dir: join(out, "data", "pretrain") },
+        segmentation: { dir: join(out, "data", "segmentation") },
+      }
     : synthDatasets({ out: join(out, "data"), stacks: s.stacks, tiles: s.tiles, seed: 0 });
   const mae = join(out, "mae");
   if (!existsSync(join(mae, "test.json"))) {
-    await pretrain({
-      ...PRETRAIN_DEFAULTS,
-      data: data.pretrain.dir,
-      out: mae,
-      model: "model2",
-      patch: 4,
-      epochs: s.preEpochs,
-      batchTiles: s.preBatch,
-      lr: 1e-3,
-      warmupEpochs: 1,
-      cosine: true,
-    });
+    await pretrain(demoPretraining(data.pretrain.dir, mae, "default"));
   }
   const rows: Record<string, number | string>[] = [];
   for (const seed of seeds) {
@@ -90,11 +82,16 @@ async function main() {
     const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
     return `${m.toFixed(3)} ± ${sd.toFixed(3)}`;
   };
-  const lines = ["| recipe | macro F1 (sparse) | accuracy | macro F1 (full masks) | platelet F1 |", "|---|---|---|---|---|"];
+  const lines = [
+    "| recipe | macro F1 (sparse) | accuracy | macro F1 (full masks) | platelet F1 |",
+    "|---|---|---|---|---|",
+  ];
   for (const name of only) {
     const rs = rows.filter((r) => r.recipe === name);
     const col = (k: string) => stat(rs.map((r) => r[k] as number));
-    lines.push(`| ${name} | ${col("macro_f1")} | ${col("accuracy")} | ${col("full_macro_f1")} | ${col("platelet_f1")} |`);
+    lines.push(
+      `| ${name} | ${col("macro_f1")} | ${col("accuracy")} | ${col("full_macro_f1")} | ${col("platelet_f1")} |`,
+    );
   }
   const table = `${lines.join("\n")}\n\n(${seeds.length} seeds, ${epochs} fine-tuning epochs each)\n`;
   writeFileSync(join(out, "results.md"), table);

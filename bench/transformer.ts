@@ -2,7 +2,7 @@
 // with hemoseg's nn, beside the same step in Python PyTorch on the same machine, in one run.
 // Usage: node dist/bench/transformer.js [--steps N] [--seq 64,256]
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { pythonWithTorch } from "../src/cli/commands/bench.js";
 import {
   F,
   getNumThreads,
@@ -97,18 +97,6 @@ function hemosegStep(
   model.dispose();
   x.dispose();
   return median(times);
-}
-
-function pythonWithTorch(): string {
-  const venv = `${nativeInfo.libtorch.split("/lib/python")[0]}/bin/python`;
-  for (const py of [venv, ".venv/bin/python", "python3"]) {
-    if (py.includes("/") && !existsSync(py)) continue;
-    try {
-      execFileSync(py, ["-c", "import torch"], { stdio: "ignore" });
-      return py;
-    } catch {}
-  }
-  throw new Error("no Python with torch found for the PyTorch side (run scripts/setup.sh)");
 }
 
 function main(): void {

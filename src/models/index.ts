@@ -1,3 +1,4 @@
+export * from "./checkpoint-files.js";
 export * from "./encoder-transfer.js";
 export * from "./hf-config.js";
 export * from "./presets.js";

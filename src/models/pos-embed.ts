@@ -1,6 +1,6 @@
 // Fixed 2-D sin-cos position embeddings of the original MAE (models_mae.py's
 // get_2d_sincos_pos_embed), which Hugging Face's ViTMAE reproduces.
-import { tensor, type Tensor } from "../torch/index.js";
+import { type Tensor, tensor } from "../torch/index.js";
 
 /**
  * (1, 1 + g*g, dim) float32 for a g x g patch grid in row-major order, the first row (the CLS

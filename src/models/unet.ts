@@ -3,11 +3,9 @@
 // pooling down, 2x2 transposed-conv up, concatenation (skip, upsampled), 1x1 output conv.
 // Module names follow MONAI, so keys read conv_0.conv_0.conv.weight, down_1.convs.conv_1.adn.N.bias,
 // upcat_4.upsample.deconv.weight, final_conv.weight.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { writeFileAtomic } from "../io/atomic.js";
-import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
-import { cat, dispose, F, nn, scope, type Tensor } from "../torch/index.js";
+import { readFileSync } from "node:fs";
+import { cat, F, nn, scope, type Tensor } from "../torch/index.js";
+import { checkpointFiles, loadWeightsFile, saveCheckpoint } from "./checkpoint-files.js";
 
 export interface BasicUNetConfig {
   inChannels: number;
@@ -148,28 +146,23 @@ export class BasicUNet extends nn.Module {
   }
 
   static fromPretrained(dir: string): BasicUNet {
-    const cfgPath = join(dir, "config.json");
-    const weightsPath = join(dir, "model.safetensors");
-    for (const p of [cfgPath, weightsPath]) if (!existsSync(p)) throw new Error(`${p}: not found`);
-    const model = new BasicUNet(basicUNetConfigFromJson(JSON.parse(readFileSync(cfgPath, "utf8")), cfgPath));
-    const sd = loadSafetensors(weightsPath);
-    try {
-      model.loadStateDict(sd);
-    } catch (e) {
-      throw new Error(`${weightsPath}: ${(e as Error).message}`);
-    } finally {
-      dispose(sd);
-    }
+    const files = checkpointFiles(dir);
+    const model = new BasicUNet(
+      basicUNetConfigFromJson(JSON.parse(readFileSync(files.config, "utf8")), files.config),
+    );
+    loadWeightsFile(model, files.weights);
     return model;
   }
 
   /** Writes config.json and model.safetensors into dir (created if needed), each atomically. */
   savePretrained(dir: string): void {
-    mkdirSync(dir, { recursive: true });
     const { inChannels, outChannels, features } = this.config;
-    const json = { architecture: "basic_unet", in_channels: inChannels, out_channels: outChannels, features };
-    saveSafetensors(join(dir, "model.safetensors"), this.stateDict(), { format: "pt" });
-    writeFileAtomic(join(dir, "config.json"), `${JSON.stringify(json, null, 1)}\n`);
+    saveCheckpoint(dir, this, {
+      architecture: "basic_unet",
+      in_channels: inChannels,
+      out_channels: outChannels,
+      features,
+    });
   }
 }
 

@@ -6,11 +6,8 @@
 //   decoder{j+2} = UnetrUpBlock(D or fs·2^(j+1) -> fs·2^j), j = n_up-1..0, from last_hidden_state
 //   out = UnetOutBlock(fs -> classes)
 // with skip_j = floor(L·j / n_up) + 1 in HF numbering (0 = embeddings, k = output of layer k).
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { writeFileAtomic } from "../io/atomic.js";
-import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
-import { dispose, nn, scope, type Tensor } from "../torch/index.js";
+import { nn, scope, type Tensor } from "../torch/index.js";
+import { checkpointFiles, loadWeightsFile, saveCheckpoint } from "./checkpoint-files.js";
 import { parseViTConfig, readJsonObject, vitConfigToHF } from "./hf-config.js";
 import { UnetOutBlock, UnetrBasicBlock, UnetrPrUpBlock, UnetrUpBlock } from "./unetr-blocks.js";
 import { type ViTConfig, ViTModel } from "./vit.js";
@@ -125,9 +122,7 @@ export class UNETR extends nn.Module {
 
   /** Loads `config.json` (the layout savePretrained writes) and `model.safetensors` from dir. */
   static fromPretrained(dir: string): UNETR {
-    const cfgPath = join(dir, "config.json");
-    const weightsPath = join(dir, "model.safetensors");
-    for (const p of [cfgPath, weightsPath]) if (!existsSync(p)) throw new Error(`${p}: not found`);
+    const { config: cfgPath, weights } = checkpointFiles(dir);
     const config = unetrConfigFromJson(readJsonObject(cfgPath), cfgPath);
     let model: UNETR;
     try {
@@ -135,22 +130,13 @@ export class UNETR extends nn.Module {
     } catch (e) {
       throw new Error(`${cfgPath}: ${(e as Error).message}`);
     }
-    const sd = loadSafetensors(weightsPath);
-    try {
-      model.loadStateDict(sd);
-    } catch (e) {
-      throw new Error(`${weightsPath}: ${(e as Error).message}`);
-    } finally {
-      dispose(sd);
-    }
+    loadWeightsFile(model, weights);
     return model;
   }
 
   /** Writes config.json and model.safetensors into dir (created if needed), each atomically. */
   savePretrained(dir: string): void {
-    mkdirSync(dir, { recursive: true });
-    saveSafetensors(join(dir, "model.safetensors"), this.stateDict(), { format: "pt" });
-    writeFileAtomic(join(dir, "config.json"), `${JSON.stringify(unetrConfigToJson(this.config), null, 1)}\n`);
+    saveCheckpoint(dir, this, unetrConfigToJson(this.config));
   }
 }
 

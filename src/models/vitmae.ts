@@ -1,11 +1,9 @@
 // ViTMAE: Hugging Face's ViTMAEForPreTraining (modeling_vit_mae.py), numerically and by key name,
 // with the original MAE's helper names (models_mae.py: patchify, unpatchify, randomMasking,
 // forwardLoss) and initialisation. Checkpoints are HF's config.json + model.safetensors.
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
-import { writeFileAtomic } from "../io/atomic.js";
-import { arange, cat, dispose, nn, ones, rand, scope, type Tensor, zeros } from "../torch/index.js";
+import { arange, cat, nn, ones, rand, scope, type Tensor, zeros } from "../torch/index.js";
+import { CONFIG_FILE, loadWeightsFile, saveCheckpoint, WEIGHTS_FILE } from "./checkpoint-files.js";
 import { loadViTMAEConfig, vitMaeConfigToHF } from "./hf-config.js";
 import { sinCosPosEmbed2d } from "./pos-embed.js";
 import {
@@ -211,9 +209,6 @@ export interface ViTMAEOutput {
   hiddenStates?: Tensor[];
 }
 
-const CONFIG = "config.json";
-const WEIGHTS = "model.safetensors";
-
 /** Maps on-disk key spellings hemoseg accepts to its own (transformers 5.x's decoder_encoder.layer.N). */
 export function canonicalKey(key: string): string {
   return key.replace(/^decoder\.decoder_encoder\.layer\.(\d+)\./, "decoder.decoder_layers.$1.");
@@ -309,9 +304,7 @@ export class ViTMAEForPreTraining extends nn.Module {
 
   /** Writes config.json and model.safetensors (HF's key names), each atomically. */
   savePretrained(dir: string): void {
-    mkdirSync(dir, { recursive: true });
-    saveSafetensors(join(dir, WEIGHTS), this.stateDict(), { format: "pt" });
-    writeFileAtomic(join(dir, CONFIG), `${JSON.stringify(vitMaeConfigToHF(this.config), null, 2)}\n`);
+    saveCheckpoint(dir, this, vitMaeConfigToHF(this.config));
   }
 
   /** Loads a hemoseg or Hugging Face ViTMAEForPreTraining directory; any missing, unexpected or mis-shaped key fails. */
@@ -319,30 +312,14 @@ export class ViTMAEForPreTraining extends nn.Module {
     dir: string,
     opts: Pick<ViTMAEConfig, "attnImplementation"> = {},
   ): ViTMAEForPreTraining {
-    const config = { ...loadViTMAEConfig(join(dir, CONFIG)), ...opts };
+    const config = { ...loadViTMAEConfig(join(dir, CONFIG_FILE)), ...opts };
     const model = new ViTMAEForPreTraining(config);
-    model.loadWeights(join(dir, WEIGHTS));
+    model.loadWeights(join(dir, WEIGHTS_FILE));
     return model;
   }
 
   /** Copies weights from a safetensors file, accepting transformers 5.x's decoder key names. */
   loadWeights(path: string): void {
-    if (!existsSync(path)) throw new Error(`${path}: checkpoint weights not found`);
-    const raw = loadSafetensors(path);
-    try {
-      const sd: Record<string, Tensor> = {};
-      for (const [k, t] of Object.entries(raw)) {
-        const key = canonicalKey(k);
-        if (key in sd) throw new Error(`${path}: key '${k}' duplicates '${key}'`);
-        sd[key] = t;
-      }
-      try {
-        this.loadStateDict(sd);
-      } catch (e) {
-        throw new Error(`${path}: ${(e as Error).message}`);
-      }
-    } finally {
-      dispose(raw);
-    }
+    loadWeightsFile(this, path, canonicalKey);
   }
 }

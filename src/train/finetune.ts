@@ -4,17 +4,22 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDataset } from "../data/dataset.js";
-import { disposeBatch, type TileBatch, TileLoader } from "../data/loader.js";
-import { classificationReport } from "../eval/report.js";
+import { type TileBatch, TileLoader } from "../data/loader.js";
 import { evaluateSegmenter } from "../eval/evaluate.js";
-import { formatEncoderReport, freezeEncoder, loadEncoder, readEncoderConfig } from "../models/encoder-transfer.js";
+import { classificationReport } from "../eval/report.js";
+import {
+  formatEncoderReport,
+  freezeEncoder,
+  loadEncoder,
+  readEncoderConfig,
+} from "../models/encoder-transfer.js";
 import { type PresetName, presetConfig } from "../models/presets.js";
 import { BasicUNet, DEFAULT_UNET_FEATURES } from "../models/unet.js";
 import { UNETR } from "../models/unetr.js";
 import type { ViTConfig } from "../models/vit.js";
-import { autocast, F, manualSeed, optim, scope, tensor, type Tensor } from "../torch/index.js";
+import { autocast, F, manualSeed, optim, scope, type Tensor, tensor } from "../torch/index.js";
+import { capped, optimiserStep } from "./batches.js";
 import { paramGroups } from "./param-groups.js";
-import { capped } from "./batches.js";
 import { trainLoop } from "./trainer.js";
 
 export type Arch = "unetr" | "unet";
@@ -80,9 +85,16 @@ export interface FinetuneResult {
   history: Record<string, number>[];
 }
 
-function buildModel(o: FinetuneOptions, channels: number, classes: number, tile: number): { model: UNETR | BasicUNet; vit?: ViTConfig } {
+function buildModel(
+  o: FinetuneOptions,
+  channels: number,
+  classes: number,
+  tile: number,
+): { model: UNETR | BasicUNet; vit?: ViTConfig } {
   if (o.arch === "unet") {
-    return { model: new BasicUNet({ inChannels: channels, outChannels: classes, features: DEFAULT_UNET_FEATURES }) };
+    return {
+      model: new BasicUNet({ inChannels: channels, outChannels: classes, features: DEFAULT_UNET_FEATURES }),
+    };
   }
   const base: ViTConfig = o.encoder
     ? readEncoderConfig(o.encoder).vit
@@ -107,7 +119,8 @@ function balancedWeights(counts: number[]): number[] {
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const ds = openDataset(o.data);
   const m = ds.meta;
-  if (m.kind !== "segmentation" || !ds.files.masks) throw new Error(`${o.data}: not a segmentation dataset (no masks.npy)`);
+  if (m.kind !== "segmentation" || !ds.files.masks)
+    throw new Error(`${o.data}: not a segmentation dataset (no masks.npy)`);
   if (m.height !== m.width) throw new Error(`${o.data}: tiles must be square, got ${m.height} x ${m.width}`);
   const K = m.classes.length;
   mkdirSync(o.out, { recursive: true });
@@ -116,7 +129,14 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   model.to(o.device);
   const groups =
     model instanceof UNETR
-      ? paramGroups(model, { lr: o.lr, encoderLr: o.encoderLr, layerDecay: o.layerDecay, betas: o.betas, weightDecay: o.weightDecay, numLayers: vit!.numHiddenLayers })
+      ? paramGroups(model, {
+          lr: o.lr,
+          encoderLr: o.encoderLr,
+          layerDecay: o.layerDecay,
+          betas: o.betas,
+          weightDecay: o.weightDecay,
+          numLayers: vit!.numHiddenLayers,
+        })
       : [{ params: model.parameters(), lr: o.lr, betas: o.betas, weightDecay: o.weightDecay, name: "all" }];
   const opt = new optim.Adam(groups);
   const train = new TileLoader(ds, { split: "train", tile: m.height, batchSize: o.batchSize, seed: o.seed });
@@ -159,20 +179,16 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         }
       },
       train: { batches: (e) => capped(train.epoch(e), o.maxSteps), count: steps },
-      trainStep: (b) =>
-        scope(() => {
-          opt.zeroGrad();
-          const loss = lossOf(b);
-          loss.backward();
-          opt.step();
-          const r = { loss: loss.item(), n: b.indices.length };
-          disposeBatch(b);
-          return r;
-        }),
+      trainStep: optimiserStep(opt, lossOf),
       // Validation runs in afterEpoch (loss and macro F1 from one pass).
       evalStep: () => ({ loss: 0, n: 0 }),
       afterEpoch: async () => {
-        const r = await evaluateSegmenter(model, ds, { split: "val", device: o.device, batchSize: o.batchSize, bf16: o.bf16 });
+        const r = await evaluateSegmenter(model, ds, {
+          split: "val",
+          device: o.device,
+          batchSize: o.batchSize,
+          bf16: o.bf16,
+        });
         const rep = classificationReport(r.sparse.counts, m.classes);
         return { val_loss: r.loss, val_macro_f1: rep.macro.f1, val_accuracy: rep.accuracy };
       },

@@ -22,7 +22,10 @@ export function layerId(name: string, numLayers: number): number {
   return m ? Number(m[1]) + 1 : numLayers + 1;
 }
 
-export function paramGroups(model: nn.Module, o: GroupOptions): (optim.AdamOptions & { params: Tensor[]; name: string })[] {
+export function paramGroups(
+  model: nn.Module,
+  o: GroupOptions,
+): (optim.AdamOptions & { params: Tensor[]; name: string })[] {
   const decay = o.layerDecay ?? 1;
   if (!(decay > 0 && decay <= 1)) throw new Error(`layer decay must lie in (0, 1], got ${decay}`);
   const groups = new Map<string, { lr: number; params: Tensor[] }>();
@@ -38,5 +41,11 @@ export function paramGroups(model: nn.Module, o: GroupOptions): (optim.AdamOptio
     g.params.push(p);
     groups.set(key, g);
   }
-  return [...groups].map(([name, g]) => ({ name, lr: g.lr, params: g.params, betas: o.betas, weightDecay: o.weightDecay }));
+  return [...groups].map(([name, g]) => ({
+    name,
+    lr: g.lr,
+    params: g.params,
+    betas: o.betas,
+    weightDecay: o.weightDecay,
+  }));
 }

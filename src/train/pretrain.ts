@@ -6,7 +6,7 @@ import { disposeBatch, type TileBatch, TileLoader } from "../data/loader.js";
 import { type PresetName, presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
 import { autocast, manualSeed, noGrad, optim, scope } from "../torch/index.js";
-import { capped } from "./batches.js";
+import { capped, optimiserStep } from "./batches.js";
 import { trainLoop } from "./trainer.js";
 
 export interface PretrainOptions {
@@ -74,12 +74,22 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     normPixLoss: o.normPixLoss,
   });
   mkdirSync(o.out, { recursive: true });
-  writeFileSync(join(o.out, "run.json"), `${JSON.stringify({ command: "pretrain", ...o, modelConfig: cfg }, null, 2)}\n`);
+  writeFileSync(
+    join(o.out, "run.json"),
+    `${JSON.stringify({ command: "pretrain", ...o, modelConfig: cfg }, null, 2)}\n`,
+  );
   manualSeed(o.seed);
   const model = new ViTMAEForPreTraining(cfg).to(o.device);
   const opt = new optim.Adam(model.parameters(), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
   const loader = (split: "train" | "val" | "test") =>
-    new TileLoader(ds, { split, tile: o.tile, batchSize: o.batchTiles, seed: o.seed, withMasks: false, workers: o.workers });
+    new TileLoader(ds, {
+      split,
+      tile: o.tile,
+      batchSize: o.batchTiles,
+      seed: o.seed,
+      withMasks: false,
+      workers: o.workers,
+    });
   const train = loader("train");
   const val = loader("val");
   const steps = o.maxSteps ? Math.min(o.maxSteps, train.numBatches) : train.numBatches;
@@ -116,16 +126,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       schedule,
       train: { batches: (e) => capped(train.epoch(e), o.maxSteps), count: steps },
       val: { batches: (e) => fixedNoise(val.epoch(e)), count: val.numBatches },
-      trainStep: (b) =>
-        scope(() => {
-          opt.zeroGrad();
-          const loss = lossOf(b);
-          loss.backward();
-          opt.step();
-          const r = { loss: loss.item(), n: b.indices.length };
-          disposeBatch(b);
-          return r;
-        }),
+      trainStep: optimiserStep(opt, lossOf),
       evalStep,
     });
     // Test loss of the best checkpoint.

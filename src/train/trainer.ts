@@ -1,11 +1,11 @@
 // The epoch loop shared by pre-training and fine-tuning: train, validate, log, checkpoint, resume.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Progress } from "./progress.js";
 import { manualSeed, type optim } from "../torch/index.js";
 import { applySchedule, type Schedule } from "../torch/optim/schedule.js";
 import { loadLast, type Savable, saveLast, saveModelDir, type TrainerState } from "./checkpoint.js";
 import { MetricsLog } from "./metrics-log.js";
+import { Progress } from "./progress.js";
 
 export interface StepResult {
   loss: number; // mean loss of the batch

@@ -54,7 +54,8 @@ function benchHemoseg(o: MaeBenchOptions, device: "cpu" | "cuda"): { images_per_
   return { images_per_s: o.batch / step, step_s: step };
 }
 
-function pythonWithTorch(): string {
+/** The Python whose torch package is this build's libtorch (else .venv's or python3), for PyTorch baselines. */
+export function pythonWithTorch(): string {
   const candidates = [
     join(nativeInfo.libtorch.split("/lib/python")[0], "bin", "python"),
     ".venv/bin/python",
@@ -67,7 +68,7 @@ function pythonWithTorch(): string {
       return py;
     } catch {}
   }
-  throw new UsageError("--against-pytorch needs a Python with torch (and transformers); none found");
+  throw new UsageError("no Python with torch found for the PyTorch baseline (run scripts/setup.sh)");
 }
 
 function benchPytorch(o: MaeBenchOptions, device: string): { images_per_s: number; step_s: number } {
