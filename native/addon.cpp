@@ -164,6 +164,16 @@ at::Scalar Args::scalar(size_t i) const {
   return at::Scalar(v);
 }
 
+std::pair<void*, size_t> Args::bytes(size_t i) const {
+  if (i >= info.Length() || !info[i].IsTypedArray()) throw argError(i, "a typed array");
+  void* data = nullptr;
+  size_t length = 0;
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, info[i], &type, &length, &data, nullptr, nullptr) != napi_ok)
+    throw argError(i, "a readable typed array");
+  return {data, info[i].As<Napi::TypedArray>().ByteLength()};
+}
+
 at::TensorOptions Args::opts(size_t dtypeArg, size_t deviceArg) const {
   auto o = at::TensorOptions().dtype(has(dtypeArg) ? dtype(dtypeArg) : at::kFloat);
   if (has(deviceArg)) o = o.device(parseDevice(s(deviceArg)));

@@ -47,6 +47,8 @@ struct Args {
   std::vector<int64_t> ints(size_t i) const;
   std::optional<std::vector<int64_t>> optInts(size_t i) const;
   at::Scalar scalar(size_t i) const;
+  /** The bytes of a typed array (on an ArrayBuffer or a SharedArrayBuffer): pointer and length. */
+  std::pair<void*, size_t> bytes(size_t i) const;
   at::ScalarType dtype(size_t i) const { return parseDtype(s(i)); }
   at::TensorOptions opts(size_t dtypeArg, size_t deviceArg) const;
 

@@ -49,15 +49,12 @@ OP(eye) { return a.ret(at::eye(a.i64(0), a.opts(1, 2))); }
 
 // fromBuffer(typedArray, shape, dtype): copies the bytes into a new CPU tensor.
 OP(fromBuffer) {
-  if (!a.info[0].IsTypedArray()) throw std::invalid_argument("argument 0: expected a typed array");
-  auto ta = a.info[0].As<Napi::TypedArray>();
-  auto shape = a.ints(1);
-  auto out = at::empty(shape, at::TensorOptions().dtype(a.dtype(2)));
+  auto [src, len] = a.bytes(0);
+  auto out = at::empty(a.ints(1), at::TensorOptions().dtype(a.dtype(2)));
   size_t nbytes = out.numel() * out.element_size();
-  if (ta.ByteLength() != nbytes)
-    throw std::invalid_argument("buffer holds " + std::to_string(ta.ByteLength()) + " bytes but shape " +
-                                c10::str(out.sizes()) + " of " + a.s(2) + " needs " + std::to_string(nbytes));
-  auto* src = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  if (len != nbytes)
+    throw std::invalid_argument("buffer holds " + std::to_string(len) + " bytes but shape " + c10::str(out.sizes()) +
+                                " of " + a.s(2) + " needs " + std::to_string(nbytes));
   if (nbytes) std::memcpy(out.data_ptr(), src, nbytes);
   return a.ret(out);
 }

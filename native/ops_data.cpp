@@ -14,14 +14,10 @@ OP(copyFromBuffer) {
   auto& t = a.t(0);
   if (!t.device().is_cpu() || !t.is_contiguous())
     throw std::invalid_argument("copyFromBuffer: the target must be a contiguous CPU tensor");
-  if (!a.info[1].IsTypedArray()) throw std::invalid_argument("argument 1: expected a typed array");
-  auto ta = a.info[1].As<Napi::TypedArray>();
-  void* data = nullptr;
-  napi_status st = napi_get_typedarray_info(a.env, ta, nullptr, nullptr, &data, nullptr, nullptr);
-  if (st != napi_ok) throw std::invalid_argument("copyFromBuffer: cannot read the typed array");
+  auto [data, len] = a.bytes(1);
   size_t nbytes = t.numel() * t.element_size();
-  if (ta.ByteLength() != nbytes)
-    throw std::invalid_argument("copyFromBuffer: the array holds " + std::to_string(ta.ByteLength()) +
+  if (len != nbytes)
+    throw std::invalid_argument("copyFromBuffer: the array holds " + std::to_string(len) +
                                 " bytes, the tensor " + std::to_string(nbytes));
   if (nbytes) std::memcpy(t.data_ptr(), data, nbytes);
   return a.none();
