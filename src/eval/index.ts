@@ -1,0 +1,5 @@
+export * from "./confusion.js";
+export * from "./evaluate.js";
+export * from "./format.js";
+export * from "./predict.js";
+export * from "./report.js";
