@@ -2,7 +2,8 @@
 // with several recipes, UNETR from scratch and the U-Net, over seeds, on the demo's synthetic data
 // with the same budget each, and prints test macro F1 (sparse labels and full masks), mean ± std.
 // Usage: node dist/bench/recipes.js [--out DIR] [--seeds 0,1,2] [--epochs N]
-// Resumable: finished runs (eval-test/evaluation.json present) are read back, not retrained.
+// Resumable: finished runs (eval-test/evaluation.json present) are read back, not retrained, and
+// interrupted ones continue from their last epoch.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEMO_SIZES, demoPretraining } from "../src/cli/commands/demo.js";
@@ -61,6 +62,7 @@ async function main() {
           ...r,
           encoder: r.pretrained ? join(mae, "best") : undefined,
           quiet: true,
+          resume: true,
         });
         await evaluateRun(dir, { split: "test", device: "cpu" });
         writeFileSync(join(dir, "seconds.txt"), String((performance.now() - t0) / 1000));
