@@ -75,3 +75,45 @@ test("Adam state round-trips through stateDict for resume", () => {
     w.dispose();
   });
 });
+
+test("clipGradNorm scales gradients to the global norm and reports the norm before", () => {
+  scope(() => {
+    const a = tensor([3, 0]).requiresGrad_();
+    const b = tensor([0, 4]).requiresGrad_();
+    a.grad = tensor([3, 0]);
+    b.grad = tensor([0, 4]);
+    const n = optim.clipGradNorm([a, b], 1);
+    assert.ok(Math.abs(n - 5) < 1e-6);
+    assert.ok(Math.abs(a.grad!.toArray()[0] - 0.6) < 1e-5);
+    assert.ok(Math.abs(b.grad!.toArray()[1] - 0.8) < 1e-5);
+    assert.ok(Math.abs(optim.clipGradNorm([a, b], 10) - 1) < 1e-5, "below the limit: unchanged");
+    assert.ok(Math.abs(a.grad!.toArray()[0] - 0.6) < 1e-5);
+  });
+});
+
+test("AdamW decays weights decoupled from the gradient", () => {
+  scope(() => {
+    const w = tensor([1, 1]).requiresGrad_();
+    w.grad = tensor([0, 0]);
+    const opt = new optim.AdamW([w], { lr: 0.1, weightDecay: 0.5 });
+    opt.step();
+    assert.deepEqual(
+      w.toArray().map((v) => +v.toFixed(6)),
+      [0.95, 0.95],
+      "w * (1 - lr * wd), zero grad",
+    );
+    opt.dispose();
+  });
+});
+
+test("warm-up + cosine schedule", () => {
+  const s = optim.warmupCosine(10, 110, 0.1);
+  assert.ok(Math.abs(s(0) - 0.1) < 1e-12, "first warm-up step");
+  assert.equal(s(9), 1);
+  assert.equal(s(10), 1);
+  assert.ok(Math.abs(s(60) - (0.1 + 0.9 * 0.5)) < 1e-12, "half way down the cosine");
+  assert.ok(Math.abs(s(110) - 0.1) < 1e-12, "floor at the end");
+  const groups = [{ lr: 0 }, { lr: 0 }];
+  optim.applySchedule(groups, [1e-3, 1e-4], s, 60);
+  assert.ok(Math.abs(groups[1].lr - 0.55e-4) < 1e-12);
+});
