@@ -41,7 +41,10 @@ export async function evaluateSegmenter(
             const m = b.masks.to(device);
             const n = m.ne(ds.meta.ignoreIndex).sum().item();
             if (n > 0) {
-              lossSum += F.crossEntropy(logits, m, { ignoreIndex: ds.meta.ignoreIndex, reduction: "sum" }).item();
+              lossSum += F.crossEntropy(logits, m, {
+                ignoreIndex: ds.meta.ignoreIndex,
+                reduction: "sum",
+              }).item();
               labelled += n;
             }
             sparse.add(pred, m);

@@ -1,6 +1,15 @@
 // Atomic file writes: write a temporary file beside the target, fsync, then rename over it,
 // so a killed process leaves either the old file or the new one, never half of one.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 export function writeAtomic(path: string, write: (fd: number) => void): void {

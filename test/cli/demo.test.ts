@@ -11,10 +11,14 @@ import { ROOT } from "../helpers.js";
 test("hemoseg demo --size tiny runs end to end and writes summary.json", () => {
   const out = mkdtempSync(join(tmpdir(), "hemoseg-demo-"));
   try {
-    const stdout = execFileSync(process.execPath, [join(ROOT, "dist/src/cli/main.js"), "demo", "--out", out, "--size", "tiny", "--threads", "2"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const stdout = execFileSync(
+      process.execPath,
+      [join(ROOT, "dist/src/cli/main.js"), "demo", "--out", out, "--size", "tiny", "--threads", "2"],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     assert.match(stdout, /macro F1/);
     const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
     for (const model of ["unetr_pretrained", "unetr_scratch", "unet"]) {

@@ -12,7 +12,15 @@ import { liveTensors } from "../../src/torch/index.js";
 const root = mkdtempSync(join(tmpdir(), "hemoseg-train-"));
 let data: ReturnType<typeof synthDatasets>;
 before(() => {
-  data = synthDatasets({ out: join(root, "data"), stacks: 20, tiles: 48, channels: 4, size: 64, tile: 32, seed: 3 });
+  data = synthDatasets({
+    out: join(root, "data"),
+    stacks: 20,
+    tiles: 48,
+    channels: 4,
+    size: 64,
+    tile: 32,
+    seed: 3,
+  });
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -37,10 +45,19 @@ test("ViTMAE pre-training: validation loss falls clearly within ~100 steps, repe
   const a = await pretrain(small(join(root, "mae-a")));
   const va = valLosses(join(root, "mae-a"));
   assert.equal(va.length, 12);
-  assert.ok(va[va.length - 1] < 0.9 * va[0], `val loss ${va[0].toFixed(3)} -> ${va[va.length - 1].toFixed(3)}`);
+  assert.ok(
+    va[va.length - 1] < 0.9 * va[0],
+    `val loss ${va[0].toFixed(3)} -> ${va[va.length - 1].toFixed(3)}`,
+  );
   assert.ok(Number.isFinite(a.testLoss) && a.testLoss < va[0]);
   assert.equal(liveTensors(), live, "no tensors left behind");
-  for (const f of ["best/config.json", "best/model.safetensors", "last/optimizer.safetensors", "last/trainer_state.json", "test.json"]) {
+  for (const f of [
+    "best/config.json",
+    "best/model.safetensors",
+    "last/optimizer.safetensors",
+    "last/trainer_state.json",
+    "test.json",
+  ]) {
     assert.ok(existsSync(join(root, "mae-a", f)), f);
   }
   await pretrain(small(join(root, "mae-b"), { epochs: 3 }));
@@ -55,7 +72,10 @@ test("pre-training resumes from last/ exactly where a straight run would be", as
   await pretrain(small(resumed, { epochs: 3, resume: true }));
   const v = valLosses(resumed);
   assert.equal(v.length, 3);
-  assert.ok(Math.abs(v[2] - valLosses(straight)[2]) < 1e-5, `resumed ${v[2]} vs straight ${valLosses(straight)[2]}`);
+  assert.ok(
+    Math.abs(v[2] - valLosses(straight)[2]) < 1e-5,
+    `resumed ${v[2]} vs straight ${valLosses(straight)[2]}`,
+  );
   const state = JSON.parse(readFileSync(join(resumed, "last", "trainer_state.json"), "utf8"));
   assert.equal(state.epoch, 3);
 });

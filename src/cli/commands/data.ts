@@ -34,7 +34,9 @@ interface ImportOpts extends CommonOptions {
 
 export function registerData(program: Command): void {
   withCommon(program.command("synth"))
-    .description("write synthetic blood-imaging data: <out>/pretrain (stacks) and <out>/segmentation (labelled tiles)")
+    .description(
+      "write synthetic blood-imaging data: <out>/pretrain (stacks) and <out>/segmentation (labelled tiles)",
+    )
     .requiredOption("--out <dir>", "output folder")
     .option("--stacks <n>", "pre-training stacks (C x 256 x 256)", int, 64)
     .option("--tiles <n>", "segmentation tiles (C x 64 x 64)", int, 512)
@@ -56,7 +58,9 @@ export function registerData(program: Command): void {
       console.log(describe(r.pretrain.dir, r.pretrain.meta));
       console.log(describe(r.segmentation.dir, r.segmentation.meta));
       if (o.preview) {
-        const stacks = [0, 1, 2, 3].map((i) => synthStack(i, { channels: o.channels, seed: o.seed, labelFraction: o.labelFraction }));
+        const stacks = [0, 1, 2, 3].map((i) =>
+          synthStack(i, { channels: o.channels, seed: o.seed, labelFraction: o.labelFraction }),
+        );
         const paths = writePreview(o.preview, stacks);
         console.log(`previews: ${paths.length} PNGs in ${o.preview}`);
       }
@@ -64,13 +68,18 @@ export function registerData(program: Command): void {
     });
 
   withCommon(program.command("import"))
-    .description("import images (.npy/.npz/.tif/.png files or folders) and optional masks as a dataset directory")
+    .description(
+      "import images (.npy/.npz/.tif/.png files or folders) and optional masks as a dataset directory",
+    )
     .option("--images <path>", "image file or folder")
     .option("--masks <path>", "mask file or folder, paired with images by name (255 = unlabelled)")
     .requiredOption("--out <dir>", "dataset directory to write")
     .option("--classes <names>", "comma-separated class names (label value = position)", list)
     .option("--kind <kind>", "pretrain or segmentation (default: segmentation with masks)")
-    .option("--blood-cells <dir>", "import the blood-cell-detection folder instead (boxes become sparse labels with --kind segmentation)")
+    .option(
+      "--blood-cells <dir>",
+      "import the blood-cell-detection folder instead (boxes become sparse labels with --kind segmentation)",
+    )
     .option("--overwrite", "replace an existing dataset", false)
     .action((o: ImportOpts) => {
       if (o.kind && o.kind !== "pretrain" && o.kind !== "segmentation") {
@@ -78,12 +87,28 @@ export function registerData(program: Command): void {
       }
       let meta: DatasetMeta;
       if (o.bloodCells) {
-        meta = importBloodCells({ dir: o.bloodCells, out: o.out, kind: o.kind ?? "pretrain", seed: o.seed, overwrite: o.overwrite });
+        meta = importBloodCells({
+          dir: o.bloodCells,
+          out: o.out,
+          kind: o.kind ?? "pretrain",
+          seed: o.seed,
+          overwrite: o.overwrite,
+        });
       } else {
         if (!o.images) throw new UsageError("give --images (or --blood-cells)");
-        meta = importDataset({ images: o.images, masks: o.masks, out: o.out, classes: o.classes, kind: o.kind, seed: o.seed, overwrite: o.overwrite });
+        meta = importDataset({
+          images: o.images,
+          masks: o.masks,
+          out: o.out,
+          classes: o.classes,
+          kind: o.kind,
+          seed: o.seed,
+          overwrite: o.overwrite,
+        });
       }
       console.log(describe(o.out, meta));
-      console.log(`per-channel mean ${meta.stats.mean.map((v) => v.toFixed(3)).join(", ")}; written ${join(o.out, "dataset.json")}`);
+      console.log(
+        `per-channel mean ${meta.stats.mean.map((v) => v.toFixed(3)).join(", ")}; written ${join(o.out, "dataset.json")}`,
+      );
     });
 }

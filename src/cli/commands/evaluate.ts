@@ -29,15 +29,25 @@ export async function evaluateRun(
     const r = await evaluateSegmenter(model, ds, { split: o.split, device: o.device });
     const names = ds.meta.classes;
     const pack = (cm: number[][]) => ({ report: classificationReport(cm, names), confusion: cm });
-    const ev: RunEvaluation = { split: o.split, sparse: pack(r.sparse.counts), full: r.full ? pack(r.full.counts) : undefined };
+    const ev: RunEvaluation = {
+      split: o.split,
+      sparse: pack(r.sparse.counts),
+      full: r.full ? pack(r.full.counts) : undefined,
+    };
     const out = o.outDir ?? join(runDir, `eval-${o.split}`);
     mkdirSync(out, { recursive: true });
     writeFileAtomic(join(out, "evaluation.json"), `${JSON.stringify(ev, null, 1)}\n`);
-    for (const [kind, part] of [["sparse", ev.sparse], ["full", ev.full]] as const) {
+    for (const [kind, part] of [
+      ["sparse", ev.sparse],
+      ["full", ev.full],
+    ] as const) {
       if (!part) continue;
       writeFileAtomic(join(out, `report-${kind}.csv`), reportToCsv(part.report));
       writeFileAtomic(join(out, `confusion-${kind}.csv`), confusionToCsv(part.confusion, names));
-      writeFileAtomic(join(out, `confusion-${kind}.png`), confusionHeatmapPng(part.confusion, names, { normalise: true }));
+      writeFileAtomic(
+        join(out, `confusion-${kind}.png`),
+        confusionHeatmapPng(part.confusion, names, { normalise: true }),
+      );
     }
     return ev;
   } finally {
@@ -64,7 +74,10 @@ export function registerEvaluate(program: Command): void {
       const device = applyCommon(o);
       const ev = await evaluateRun(o.run, { split: o.split, data: o.data, device, outDir: o.out });
       console.log(formatReport(ev.sparse.report, `${o.split} split, sparse labels`));
-      if (ev.full) console.log(`\n${formatReport(ev.full.report, `${o.split} split, full ground-truth masks`)}`);
-      console.log(`\nwritten: ${o.out ?? join(o.run, `eval-${o.split}`)}/ (evaluation.json, report-*.csv, confusion-*.csv, confusion-*.png)`);
+      if (ev.full)
+        console.log(`\n${formatReport(ev.full.report, `${o.split} split, full ground-truth masks`)}`);
+      console.log(
+        `\nwritten: ${o.out ?? join(o.run, `eval-${o.split}`)}/ (evaluation.json, report-*.csv, confusion-*.csv, confusion-*.png)`,
+      );
     });
 }

@@ -49,7 +49,10 @@ async function run(arch: Arch, o: Opts): Promise<void> {
   const device = applyCommon(o);
   if (!isPresetName(o.model)) throw new UsageError(`--model must be model1 or model2, not '${o.model}'`);
   if (o.betas.length !== 2) throw new UsageError("--betas takes two numbers, e.g. 0.9,0.95");
-  const cw = o.classWeights === "none" || o.classWeights === "balanced" ? o.classWeights : list(o.classWeights).map(num);
+  const cw =
+    o.classWeights === "none" || o.classWeights === "balanced"
+      ? o.classWeights
+      : list(o.classWeights).map(num);
   const r = await finetune({
     ...o,
     arch,
@@ -58,7 +61,9 @@ async function run(arch: Arch, o: Opts): Promise<void> {
     betas: [Number(o.betas[0]), Number(o.betas[1])],
     classWeights: cw,
   });
-  console.log(`training done: best epoch ${r.bestEpoch}, val loss ${r.bestValLoss.toFixed(4)}; checkpoint ${r.runDir}/best`);
+  console.log(
+    `training done: best epoch ${r.bestEpoch}, val loss ${r.bestValLoss.toFixed(4)}; checkpoint ${r.runDir}/best`,
+  );
 }
 
 export function registerFinetune(program: Command): void {
@@ -75,5 +80,15 @@ export function registerFinetune(program: Command): void {
     .action((o: Opts) => run("unetr", o));
   common(program.command("train-unet"))
     .description("train the supervised U-Net baseline (MONAI BasicUNet) on the same labels")
-    .action((o: Opts) => run("unet", { ...o, model: D.model, patch: D.patch, featureSize: D.featureSize, layerDecay: 1, frozenEpochs: 0, freezeEncoder: false }));
+    .action((o: Opts) =>
+      run("unet", {
+        ...o,
+        model: D.model,
+        patch: D.patch,
+        featureSize: D.featureSize,
+        layerDecay: 1,
+        frozenEpochs: 0,
+        freezeEncoder: false,
+      }),
+    );
 }

@@ -57,7 +57,8 @@ export function registerPretrain(program: Command): void {
         : o.batchStacks
           ? Number(o.batchStacks) * tilesPerStack
           : D.batchTiles;
-      if (!Number.isInteger(batchTiles) || batchTiles < 1) throw new UsageError(`batch size must be a positive integer`);
+      if (!Number.isInteger(batchTiles) || batchTiles < 1)
+        throw new UsageError(`batch size must be a positive integer`);
       if (o.betas.length !== 2) throw new UsageError("--betas takes two numbers, e.g. 0.9,0.95");
       const r = await pretrain({
         ...o,
