@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { openDataset } from "../../data/dataset.js";
+import { ConfusionMatrix } from "../../eval/confusion.js";
 import { evaluateSegmenter } from "../../eval/evaluate.js";
 import { confusionToCsv, formatReport, reportToCsv } from "../../eval/format.js";
 import { type ClassificationReport, classificationReport } from "../../eval/report.js";
@@ -44,6 +45,8 @@ export async function evaluateRun(
       if (!part) continue;
       writeFileAtomic(join(out, `report-${kind}.csv`), reportToCsv(part.report));
       writeFileAtomic(join(out, `confusion-${kind}.csv`), confusionToCsv(part.confusion, names));
+      const cm = ConfusionMatrix.fromJSON({ numClasses: names.length, ignoreIndex: 255, counts: part.confusion });
+      writeFileAtomic(join(out, `confusion-${kind}-normalised.csv`), confusionToCsv(cm.rowNormalised(), names));
       writeFileAtomic(
         join(out, `confusion-${kind}.png`),
         confusionHeatmapPng(part.confusion, names, { normalise: true }),
@@ -77,7 +80,7 @@ export function registerEvaluate(program: Command): void {
       if (ev.full)
         console.log(`\n${formatReport(ev.full.report, `${o.split} split, full ground-truth masks`)}`);
       console.log(
-        `\nwritten: ${o.out ?? join(o.run, `eval-${o.split}`)}/ (evaluation.json, report-*.csv, confusion-*.csv, confusion-*.png)`,
+        `\nwritten: ${o.out ?? join(o.run, `eval-${o.split}`)}/ (evaluation.json, report-*.csv, confusion-*.csv (counts and row-normalised), confusion-*.png)`,
       );
     });
 }
