@@ -9,5 +9,6 @@ import { registerPredict } from "./predict.js";
 import { registerPretrain } from "./pretrain.js";
 import { registerReconstruct } from "./reconstruct.js";
 import { registerReport } from "./report.js";
+import { registerSweep } from "./sweep.js";
 
-export const commands: ((program: Command) => void)[] = [registerData, registerPretrain, registerReconstruct, registerFinetune, registerEvaluate, registerPredict, registerReport, registerDemo, registerBench];
+export const commands: ((program: Command) => void)[] = [registerData, registerPretrain, registerReconstruct, registerFinetune, registerEvaluate, registerPredict, registerReport, registerSweep, registerDemo, registerBench];
