@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../io/atomic.js";
+import { sweepSections } from "../../train/sweep.js";
 import { collectReport } from "../../viz/report-data.js";
 import { buildReport } from "../../viz/report-html.js";
 import { applyCommon, type CommonOptions, int, UsageError, withCommon } from "../common.js";
@@ -13,6 +14,7 @@ interface Opts extends CommonOptions {
   title?: string;
   examples: number;
   summary?: string;
+  sweeps?: string[];
 }
 
 export function registerReport(program: Command): void {
@@ -25,6 +27,7 @@ export function registerReport(program: Command): void {
     .option("--title <text>", "page title", "hemoseg report")
     .option("--examples <n>", "test tiles per segmentation example grid (0: none)", int, 6)
     .option("--summary <file>", "a summary.json (as hemoseg demo writes) to show as a comparison table")
+    .option("--sweeps <dirs...>", "sweep folders (hemoseg sweep --out) to add as result tables")
     .action((o: Opts) => {
       const device = applyCommon(o);
       if (o.examples < 0) throw new UsageError(`--examples must be 0 or more, got ${o.examples}`);
@@ -35,6 +38,7 @@ export function registerReport(program: Command): void {
         summary: o.summary,
         generated: new Date().toISOString().replace("T", " ").slice(0, 16),
       });
+      input.sweeps = [...(input.sweeps ?? []), ...(o.sweeps ?? []).flatMap((d) => sweepSections(d))];
       const html = buildReport(input);
       mkdirSync(dirname(o.out), { recursive: true });
       writeFileAtomic(o.out, html);
