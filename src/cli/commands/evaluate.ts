@@ -45,8 +45,15 @@ export async function evaluateRun(
       if (!part) continue;
       writeFileAtomic(join(out, `report-${kind}.csv`), reportToCsv(part.report));
       writeFileAtomic(join(out, `confusion-${kind}.csv`), confusionToCsv(part.confusion, names));
-      const cm = ConfusionMatrix.fromJSON({ numClasses: names.length, ignoreIndex: 255, counts: part.confusion });
-      writeFileAtomic(join(out, `confusion-${kind}-normalised.csv`), confusionToCsv(cm.rowNormalised(), names));
+      const cm = ConfusionMatrix.fromJSON({
+        numClasses: names.length,
+        ignoreIndex: 255,
+        counts: part.confusion,
+      });
+      writeFileAtomic(
+        join(out, `confusion-${kind}-normalised.csv`),
+        confusionToCsv(cm.rowNormalised(), names),
+      );
       writeFileAtomic(
         join(out, `confusion-${kind}.png`),
         confusionHeatmapPng(part.confusion, names, { normalise: true }),

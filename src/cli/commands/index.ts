@@ -11,4 +11,15 @@ import { registerReconstruct } from "./reconstruct.js";
 import { registerReport } from "./report.js";
 import { registerSweep } from "./sweep.js";
 
-export const commands: ((program: Command) => void)[] = [registerData, registerPretrain, registerReconstruct, registerFinetune, registerEvaluate, registerPredict, registerReport, registerSweep, registerDemo, registerBench];
+export const commands: ((program: Command) => void)[] = [
+  registerData,
+  registerPretrain,
+  registerReconstruct,
+  registerFinetune,
+  registerEvaluate,
+  registerPredict,
+  registerReport,
+  registerSweep,
+  registerDemo,
+  registerBench,
+];
