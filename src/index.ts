@@ -5,5 +5,5 @@ export * as io from "./io/index.js";
 export * as models from "./models/index.js";
 export * as synth from "./synth/index.js";
 export * as torch from "./torch/index.js";
-export * as train from "./train/index.js";
 export { Tensor } from "./torch/index.js";
+export * as train from "./train/index.js";

@@ -8,7 +8,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { mmapNpy, NpyWriter, readNpyHeader } from "../io/npy.js";
 import type { Tensor } from "../torch/index.js";
 import { type Split, splitIndices } from "./split.js";
-import { ChannelStats, type ChannelMoments, stackMoments } from "./stats.js";
+import { type ChannelMoments, ChannelStats, stackMoments } from "./stats.js";
 import { TensorPool } from "./tensor-pool.js";
 import type { ArrayLocation } from "./tile-reader.js";
 

@@ -1,5 +1,5 @@
 // Tensor factories, joining, RNG and device queries.
-import type { DType, Device, TypedArray } from "./dtype.js";
+import type { Device, DType, TypedArray } from "./dtype.js";
 import { dtypeOf } from "./dtype.js";
 import { type Handle, N } from "./native.js";
 import { Tensor } from "./tensor.js";

@@ -1,6 +1,6 @@
 // The Tensor class: one JS object owns one reference to a libtorch tensor.
 // Methods mirror PyTorch's names in camelCase; numbers stand for scalars wherever PyTorch takes them.
-import type { DType, Device, TypedArray } from "./dtype.js";
+import type { Device, DType, TypedArray } from "./dtype.js";
 import { typedArrayFor } from "./dtype.js";
 import { type Handle, N } from "./native.js";
 import { track } from "./scope.js";

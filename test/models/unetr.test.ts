@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadSafetensors } from "../../src/io/safetensors.js";
-import { UnetResBlock, UnetrPrUpBlock, UnetrUpBlock } from "../../src/models/unetr-blocks.js";
 import { defaultSkipLayers, UNETR } from "../../src/models/unetr.js";
+import { UnetResBlock, UnetrPrUpBlock, UnetrUpBlock } from "../../src/models/unetr-blocks.js";
 import type { ViTConfig } from "../../src/models/vit.js";
 import {
   dispose,

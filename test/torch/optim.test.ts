@@ -8,8 +8,8 @@ import {
   noGrad,
   optim,
   scope,
-  tensor,
   type Tensor,
+  tensor,
 } from "../../src/torch/index.js";
 import { assertClose, fixture } from "../helpers.js";
 

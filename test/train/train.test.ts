@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { synthDatasets } from "../../src/data/synth-datasets.js";
+import { liveTensors } from "../../src/torch/index.js";
 import { FINETUNE_DEFAULTS, finetune } from "../../src/train/finetune.js";
 import { readMetrics } from "../../src/train/metrics-log.js";
 import { PRETRAIN_DEFAULTS, type PretrainOptions, pretrain } from "../../src/train/pretrain.js";
-import { liveTensors } from "../../src/torch/index.js";
 
 const root = mkdtempSync(join(tmpdir(), "hemoseg-train-"));
 let data: ReturnType<typeof synthDatasets>;

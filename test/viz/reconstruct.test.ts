@@ -8,7 +8,7 @@ import { writeDataset } from "../../src/data/dataset.js";
 import { writeNpy } from "../../src/io/npy.js";
 import { decodePng, readPng } from "../../src/io/png.js";
 import { presetConfig } from "../../src/models/presets.js";
-import { ViTMAEForPreTraining, type ViTMAEConfig } from "../../src/models/vitmae.js";
+import { type ViTMAEConfig, ViTMAEForPreTraining } from "../../src/models/vitmae.js";
 import { liveTensors, manualSeed, rand, randn, scope, type Tensor } from "../../src/torch/index.js";
 import { LINE_HEIGHT, textWidth } from "../../src/viz/font.js";
 import {

@@ -9,8 +9,8 @@ import { resolveDir, writeFileAtomic } from "../../io/atomic.js";
 import { readImageStack } from "../../io/image-file.js";
 import { ViTMAEForPreTraining } from "../../models/vitmae.js";
 import { defaultPick } from "../../synth/colour.js";
-import { rand, scope, type Tensor, stack } from "../../torch/index.js";
-import { reconstruct, reconstructionGrid, type ReconstructionRow } from "../../viz/reconstruct.js";
+import { rand, scope, stack, type Tensor } from "../../torch/index.js";
+import { type ReconstructionRow, reconstruct, reconstructionGrid } from "../../viz/reconstruct.js";
 import { applyCommon, type CommonOptions, int, list, num, UsageError, withCommon } from "../common.js";
 
 export interface ReconstructOptions {

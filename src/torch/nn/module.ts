@@ -1,6 +1,6 @@
 // nn.Module: named parameters, buffers and children, state dicts with PyTorch's dotted key names.
 import { noGrad } from "../autograd.js";
-import type { DType, Device } from "../dtype.js";
+import type { Device, DType } from "../dtype.js";
 import { N } from "../native.js";
 import { keep } from "../scope.js";
 import type { Tensor } from "../tensor.js";

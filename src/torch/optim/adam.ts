@@ -1,5 +1,5 @@
 // Adam and AdamW with parameter groups; the update itself is one native call per step.
-import { zerosLike, zeros } from "../creation.js";
+import { zeros, zerosLike } from "../creation.js";
 import { N } from "../native.js";
 import { keep } from "../scope.js";
 import type { Tensor } from "../tensor.js";
