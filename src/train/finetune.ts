@@ -20,7 +20,7 @@ import type { ViTConfig } from "../models/vit.js";
 import { autocast, F, manualSeed, optim, scope, type Tensor, tensor } from "../torch/index.js";
 import { capped, optimiserStep } from "./batches.js";
 import { paramGroups } from "./param-groups.js";
-import { trainLoop } from "./trainer.js";
+import { epochSchedule, trainLoop } from "./trainer.js";
 
 export type Arch = "unetr" | "unet";
 
@@ -159,10 +159,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     const logits = o.bf16 ? autocast(o.device, run).float() : run();
     return F.crossEntropy(logits, y, { ignoreIndex: m.ignoreIndex, weight });
   };
-  const schedule =
-    o.cosine || o.warmupEpochs > 0
-      ? optim.warmupCosine(o.warmupEpochs * steps, o.epochs * steps, o.cosine ? 0 : 1)
-      : undefined;
+  const schedule = epochSchedule(o, steps);
   try {
     const res = await trainLoop<TileBatch>({
       runDir: o.out,

@@ -7,7 +7,7 @@ import { type PresetName, presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
 import { autocast, manualSeed, noGrad, optim, scope } from "../torch/index.js";
 import { capped, optimiserStep } from "./batches.js";
-import { trainLoop } from "./trainer.js";
+import { epochSchedule, trainLoop } from "./trainer.js";
 
 export interface PretrainOptions {
   data: string;
@@ -110,10 +110,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       disposeBatch(b);
       return r;
     });
-  const schedule =
-    o.cosine || o.warmupEpochs > 0
-      ? optim.warmupCosine(o.warmupEpochs * steps, o.epochs * steps, o.cosine ? 0 : 1)
-      : undefined;
+  const schedule = epochSchedule(o, steps);
   try {
     const res = await trainLoop<TileBatch>({
       runDir: o.out,

@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { manualSeed, type optim } from "../torch/index.js";
-import { applySchedule, type Schedule } from "../torch/optim/schedule.js";
+import { applySchedule, type Schedule, warmupCosine } from "../torch/optim/schedule.js";
 import { loadLast, type Savable, saveLast, saveModelDir, type TrainerState } from "./checkpoint.js";
 import { MetricsLog } from "./metrics-log.js";
 import { Progress } from "./progress.js";
@@ -33,6 +33,18 @@ export interface LoopOptions<B> {
   resume?: boolean;
   /** Called once per epoch before training (e.g. to unfreeze an encoder after warm-up epochs). */
   beforeEpoch?: (epoch: number) => void;
+}
+
+/**
+ * Linear warm-up over warmupEpochs, then cosine decay to 0 (cosine) or a constant rate; none
+ * (the paper's constant rate) when neither is asked for. stepsPerEpoch converts epochs to steps.
+ */
+export function epochSchedule(
+  o: { warmupEpochs: number; cosine: boolean; epochs: number },
+  stepsPerEpoch: number,
+): Schedule | undefined {
+  if (!o.cosine && o.warmupEpochs <= 0) return undefined;
+  return warmupCosine(o.warmupEpochs * stepsPerEpoch, o.epochs * stepsPerEpoch, o.cosine ? 0 : 1);
 }
 
 export interface LoopResult extends TrainerState {
