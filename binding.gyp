@@ -17,7 +17,7 @@
       ],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-frtti", "-fexceptions", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "cflags_cc": ["-std=c++17", "-frtti", "-fexceptions", "-Wno-unused-parameter", "-Wno-deprecated-declarations", "-Wno-c++20-extensions"],
       "libraries": [
         "-L<!(echo $LIBTORCH)/lib",
         "-Wl,--no-as-needed",

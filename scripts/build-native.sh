@@ -40,7 +40,7 @@ mkdir -p "$out" "$obj"
 flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -D_GLIBCXX_USE_CXX11_ABI=$LIBTORCH_CXX11_ABI
   -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED -DNAPI_CPP_EXCEPTIONS
   -I"$NODE_API_INCLUDE" -I"$ADDON_API" -I"$LIBTORCH/include" -I"$LIBTORCH/include/torch/csrc/api/include"
-  -Wno-deprecated-declarations -Wno-unused-parameter)
+  -Wno-deprecated-declarations -Wno-unused-parameter -Wno-c++20-extensions)
 stamp="$LIBTORCH|$version|$LIBTORCH_CXX11_ABI|${flags[*]}"
 [ "$(cat $obj/stamp 2>/dev/null)" = "$stamp" ] || rm -f $obj/*.o
 echo "$stamp" > $obj/stamp
