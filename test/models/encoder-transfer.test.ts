@@ -7,6 +7,7 @@ import { loadSafetensors, saveSafetensors } from "../../src/io/safetensors.js";
 import { formatEncoderReport, freezeEncoder, loadEncoder } from "../../src/models/encoder-transfer.js";
 import { vitConfigToHF } from "../../src/models/hf-config.js";
 import { sinCosPosEmbed2d } from "../../src/models/pos-embed.js";
+import { presetConfig } from "../../src/models/presets.js";
 import { UNETR } from "../../src/models/unetr.js";
 import type { ViTConfig } from "../../src/models/vit.js";
 import { dispose, randn, scope, type Tensor } from "../../src/torch/index.js";
@@ -15,22 +16,8 @@ import { assertClose, fixture } from "../helpers.js";
 const MAE = fixture("vitmae-model2-p4");
 const UNETR_FIXTURE = fixture("unetr-model2-p4-fs16");
 
-// The ViTMAE fixture's encoder: Model 2, patch 4, 16 x 32 x 32.
-const model2: ViTConfig = {
-  hiddenSize: 192,
-  numHiddenLayers: 4,
-  numAttentionHeads: 4,
-  intermediateSize: 512,
-  hiddenAct: "gelu",
-  layerNormEps: 1e-6,
-  imageSize: 32,
-  patchSize: 4,
-  numChannels: 16,
-  qkvBias: true,
-  initializerRange: 0.02,
-  hiddenDropoutProb: 0,
-  attentionProbsDropoutProb: 0,
-};
+// The ViTMAE fixture's encoder: the paper's Model 2, patch 4, 16 x 32 x 32.
+const model2: ViTConfig = presetConfig("model2", { imageSize: 32, patchSize: 4, numChannels: 16 });
 const unetr = (over: Partial<ViTConfig> = {}) =>
   UNETR.create({ ...model2, ...over }, { outChannels: 11, featureSize: 16 });
 

@@ -1,31 +1,16 @@
 // hemoseg finetune / train-unet: segmentation training from sparse labels.
 import type { Command } from "commander";
 import { isPresetName } from "../../models/presets.js";
-import { type Arch, FINETUNE_DEFAULTS as D, finetune } from "../../train/finetune.js";
+import { type Arch, FINETUNE_DEFAULTS as D, type FinetuneOptions, finetune } from "../../train/finetune.js";
 import { applyCommon, type CommonOptions, int, list, num, UsageError, withCommon } from "../common.js";
 
-interface Opts extends CommonOptions {
-  data: string;
-  out: string;
-  encoder?: string;
+/** What commander parses: FinetuneOptions, with the fields it reads as text still text. */
+interface Opts
+  extends CommonOptions,
+    Omit<FinetuneOptions, "arch" | "model" | "betas" | "classWeights" | "seed" | "device"> {
   model: string;
-  patch: number;
-  featureSize: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  encoderLr?: number;
-  layerDecay: number;
   betas: string[];
-  weightDecay: number;
-  warmupEpochs: number;
-  cosine: boolean;
-  frozenEpochs: number;
-  freezeEncoder: boolean;
   classWeights: string;
-  bf16: boolean;
-  resume: boolean;
-  maxSteps: number;
 }
 
 function common(cmd: Command): Command {
