@@ -153,6 +153,7 @@ export function importBloodCells(opts: BloodCellImportOptions): DatasetMeta {
       });
     },
     opts.overwrite,
+    [opts.dir],
   );
 }
 

@@ -2,11 +2,20 @@
 // arrays. images.npy (N, C, H, W) float32; masks.npy (N, H, W) uint8 sparse labels (255 =
 // unlabelled) when the set is labelled; full_masks.npy (N, H, W) uint8 when dense ground truth
 // exists. dataset.json is written last, so a directory without one is not a dataset.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { writeFileAtomic } from "../io/atomic.js";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+} from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
+import { describeFsError, fsyncDir, WriteError, writeFileAtomic } from "../io/atomic.js";
 import { mmapNpy, NpyWriter, readNpyHeader } from "../io/npy.js";
-import type { Tensor } from "../torch/index.js";
+import { scope, type Tensor } from "../torch/index.js";
 import { type Split, splitIndices } from "./split.js";
 import { type ChannelMoments, ChannelStats, stackMoments } from "./stats.js";
 import { TensorPool } from "./tensor-pool.js";
@@ -171,7 +180,15 @@ export function openDataset(dir: string): Dataset {
     files[name] = { path, dataOffset: h.dataOffset, shape: h.shape };
   }
   const mapped: Partial<Record<ArrayName, Tensor>> = {};
-  for (const name of Object.keys(files) as ArrayName[]) mapped[name] = mmapNpy(files[name]!.path);
+  try {
+    for (const name of Object.keys(files) as ArrayName[]) {
+      mapped[name] = mmapNpy(files[name]!.path);
+      if (name !== "images") checkMaskLabels(mapped[name]!, files[name]!.path, meta.classes.length, file);
+    }
+  } catch (e) {
+    for (const t of Object.values(mapped)) t.dispose();
+    throw e;
+  }
   return {
     dir,
     meta,
@@ -183,6 +200,35 @@ export function openDataset(dir: string): Dataset {
       for (const t of Object.values(mapped)) t.dispose();
     },
   };
+}
+
+const LABEL_SCAN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Every value of an (N, H, W) uint8 mask array must name a class or be 255 (unlabelled); the first
+ * that does not is reported with its file, stack index and position (else training would fail
+ * later inside libtorch with no file named). Scans a bounded slab of stacks at a time.
+ */
+export function checkMaskLabels(masks: Tensor, path: string, numClasses: number, metaFile: string): void {
+  const [N, H, W] = masks.shape;
+  const step = Math.max(1, Math.floor(LABEL_SCAN_BYTES / Math.max(1, H * W)));
+  for (let i0 = 0; i0 < N; i0 += step) {
+    const n = Math.min(step, N - i0);
+    const bad = scope(() => {
+      const slab = masks.narrow(0, i0, n);
+      const wrong = slab.ge(numClasses).logicalAnd(slab.ne(IGNORE_INDEX));
+      if (!wrong.any().item()) return null;
+      const at = wrong.reshape([-1]).to("uint8").argmax().item();
+      return { at, value: slab.reshape([-1]).narrow(0, at, 1).item() };
+    });
+    if (!bad) continue;
+    const stackIndex = i0 + Math.floor(bad.at / (H * W));
+    const px = bad.at % (H * W);
+    throw new Error(
+      `${path}: stack ${stackIndex} holds label ${bad.value} at row ${Math.floor(px / W)}, column ${px % W}, ` +
+        `but ${metaFile} lists ${numClasses} classes (labels 0..${numClasses - 1}, ${IGNORE_INDEX} = unlabelled)`,
+    );
+  }
 }
 
 // ---- writing ---------------------------------------------------------------------------------
@@ -386,16 +432,72 @@ export function partialDirFor(out: string): string {
   return join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
 }
 
-/** Refuses to build over a non-empty `out` unless told to replace it. */
-export function checkOutDir(out: string, overwrite = false): void {
+/** The real path of p, or of its nearest existing ancestor joined with the rest (p need not exist). */
+function realPathish(p: string): string {
+  const abs = resolve(p);
+  const missing: string[] = [];
+  let at = abs;
+  while (!existsSync(at) && dirname(at) !== at) {
+    missing.unshift(basename(at));
+    at = dirname(at);
+  }
+  return join(realpathSync(at), ...missing);
+}
+
+const within = (inner: string, outer: string): boolean =>
+  inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
+
+/**
+ * Refuses an output folder that is, contains or lies inside one of the inputs (files or folders):
+ * replacing it would delete the inputs, or the output would land among them. Links are followed.
+ */
+export function checkOutNotInput(out: string, inputs: (string | undefined)[]): void {
+  const o = realPathish(out);
+  for (const input of inputs) {
+    if (input === undefined) continue;
+    const i = realPathish(input);
+    if (i === o) throw new Error(`${out}: the output folder is the input ${input}; choose another --out`);
+    if (within(i, o))
+      throw new Error(`${out}: the output folder contains the input ${input}; choose another --out`);
+    if (within(o, i))
+      throw new Error(`${out}: the output folder lies inside the input ${input}; choose another --out`);
+  }
+}
+
+/** Refuses to build over a non-empty `out` unless told to replace it, or over any of `inputs`. */
+export function checkOutDir(out: string, overwrite = false, inputs: (string | undefined)[] = []): void {
+  checkOutNotInput(out, inputs);
   if (existsSync(out) && readdirSync(out).length > 0 && !overwrite)
     throw new Error(`${out}: already exists and is not empty (pass overwrite to replace it)`);
+}
+
+/**
+ * Creates the hidden partial directory a dataset for `out` is built in; a failure (read-only
+ * folder, name too long) is reported against `out`, not the hidden name.
+ */
+export function makePartialDir(out: string): string {
+  const partial = partialDirFor(out);
+  try {
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
+  } catch (e) {
+    throw new Error(`${out}: cannot create the output folder: ${describeFsError(e)}`);
+  }
+  return partial;
+}
+
+/** An error from building in `partial` as the user sees it: named after `out`. */
+export function outputError(e: unknown, partial: string, out: string): Error {
+  const err = e as Error;
+  if (!(e instanceof WriteError)) return err;
+  return new WriteError(out, e.code, err.message.split(partial).join(out), { cause: e });
 }
 
 /** Moves a finished dataset from its partial directory to `out`, replacing what was there. */
 export function commitDir(partial: string, out: string): void {
   if (existsSync(out)) rmSync(out, { recursive: true, force: true });
   renameSync(partial, out);
+  fsyncDir(dirname(resolve(out)));
 }
 
 /**
@@ -407,11 +509,17 @@ export function writeDataset(
   options: DatasetWriterOptions,
   fill: (w: DatasetWriter) => void,
   overwrite = false,
+  inputs: string[] = [],
 ): DatasetMeta {
-  checkOutDir(out, overwrite);
-  const partial = partialDirFor(out);
-  rmSync(partial, { recursive: true, force: true });
-  const w = new DatasetWriter(partial, options);
+  checkOutDir(out, overwrite, inputs);
+  const partial = makePartialDir(out);
+  let w: DatasetWriter;
+  try {
+    w = new DatasetWriter(partial, options);
+  } catch (e) {
+    rmSync(partial, { recursive: true, force: true });
+    throw outputError(e, partial, out);
+  }
   try {
     fill(w);
     const meta = w.finish();
@@ -420,6 +528,6 @@ export function writeDataset(
   } catch (e) {
     w.abort();
     rmSync(partial, { recursive: true, force: true });
-    throw e;
+    throw outputError(e, partial, out);
   }
 }

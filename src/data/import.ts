@@ -5,6 +5,7 @@
 // input leaves nothing behind but the error, which names the file and the problem.
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
+import { WriteError } from "../io/atomic.js";
 import { IMAGE_EXTENSIONS, readImageStack, readMaskFile } from "../io/image-file.js";
 import { mmapNpy, readNpy, readNpyHeader } from "../io/npy.js";
 import { DEFAULT_CLASSES } from "../synth/index.js";
@@ -15,7 +16,8 @@ import {
   type DatasetKind,
   type DatasetMeta,
   DatasetWriter,
-  partialDirFor,
+  makePartialDir,
+  outputError,
 } from "./dataset.js";
 
 /** A mask pairs with an image of the same stem, or of its stem without one of these endings. */
@@ -100,6 +102,7 @@ function plan(pairs: [string, string | undefined][]): Entry[] {
   return pairs.map(([image, mask]) => {
     const h = isNpy(image) ? withFile(image, () => readNpyHeader(image)) : undefined;
     if (h?.shape.length !== 4) return { image, mask, count: 1, stacked: false };
+    if (h.shape[0] === 0) throw new Error(`${image}: holds no stacks (an empty array of shape [${h.shape}])`);
     if (mask && !isNpy(mask))
       throw new Error(
         `${mask}: the 4-D image array ${image} holds ${h.shape[0]} stacks; its masks must be one (N, H, W) .npy`,
@@ -174,7 +177,7 @@ function withFile<T>(file: string, fn: () => T): T {
 /** Imports images (and masks) into a new dataset directory at opts.out; returns its dataset.json. */
 export function importDataset(opts: ImportOptions): DatasetMeta {
   const { out } = opts;
-  checkOutDir(out, opts.overwrite);
+  checkOutDir(out, opts.overwrite, [opts.images, opts.masks]);
   const kind = opts.kind ?? (opts.masks ? "segmentation" : "pretrain");
   if (kind === "segmentation" && !opts.masks)
     throw new Error(`${opts.images}: a segmentation set needs masks`);
@@ -186,8 +189,7 @@ export function importDataset(opts: ImportOptions): DatasetMeta {
   const entries = plan(pairs);
   const count = entries.reduce((a, e) => a + e.count, 0);
 
-  const tmp = partialDirFor(out);
-  rmSync(tmp, { recursive: true, force: true });
+  const tmp = makePartialDir(out);
   let writer: DatasetWriter | undefined;
   let firstWhere = "";
   try {
@@ -224,6 +226,7 @@ export function importDataset(opts: ImportOptions): DatasetMeta {
         try {
           writer.append({ image: s.image, mask: s.mask });
         } catch (e) {
+          if (e instanceof WriteError) throw e; // the output's fault, not the input's
           // Label problems belong to the mask file, pixel problems to the image.
           const msg = (e as Error).message;
           throw new Error(
@@ -231,6 +234,7 @@ export function importDataset(opts: ImportOptions): DatasetMeta {
           );
         }
       } catch (e) {
+        if (e instanceof WriteError) throw e;
         const msg = (e as Error).message;
         throw new Error(
           msg.includes(s.where) || (s.maskFile && msg.includes(s.maskFile)) ? msg : `${s.where}: ${msg}`,
@@ -240,12 +244,13 @@ export function importDataset(opts: ImportOptions): DatasetMeta {
         s.mask?.dispose();
       }
     }
-    const meta = writer!.finish();
+    if (!writer) throw new Error(`${opts.images}: no image stacks to import`);
+    const meta = writer.finish();
     commitDir(tmp, out);
     return meta;
   } catch (e) {
     writer?.abort();
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw outputError(e, tmp, out);
   }
 }

@@ -1,7 +1,17 @@
 // Sliding-window inference: a segmenter trained on T x T tiles labels a stack of any size at
 // least one tile. Windows overlap and their logits are blended with a 2-D Hann weight, so each
 // pixel's logits are a weighted mean of every window covering it and tile seams vanish.
-import { type Device, keep, noGrad, scope, stack, type Tensor, tensor, zeros } from "../torch/index.js";
+import {
+  type Device,
+  isFloating,
+  keep,
+  noGrad,
+  scope,
+  stack,
+  type Tensor,
+  tensor,
+  zeros,
+} from "../torch/index.js";
 import type { Segmenter } from "./evaluate.js";
 
 export interface Window {
@@ -55,6 +65,30 @@ export function normaliseChannels(x: Tensor, mean: number[], std: number[]): Ten
   });
 }
 
+/**
+ * Throws when a (C, H, W) image holds NaN or an infinity, naming `name` and the first such
+ * value's channel, row and column: one such pixel would otherwise turn the whole blended
+ * prediction into class 0.
+ */
+export function checkFinite(image: Tensor, name: string): void {
+  if (!isFloating(image.dtype) || image.numel === 0) return;
+  const bad = scope(() => {
+    const notFinite = image.isfinite().logicalNot();
+    if (!notFinite.any().item()) return null;
+    const at = notFinite.reshape([-1]).to("uint8").argmax().item();
+    return { at, value: image.reshape([-1]).narrow(0, at, 1).item() };
+  });
+  if (!bad) return;
+  const [, H, W] = image.ndim === 3 ? image.shape : [1, 1, image.numel];
+  const c = Math.floor(bad.at / (H * W));
+  const y = Math.floor((bad.at % (H * W)) / W);
+  const count = scope(() => image.isfinite().logicalNot().sum().item());
+  throw new Error(
+    `${name}: holds ${count} non-finite value(s) (the first, ${bad.value}, at channel ${c}, row ${y}, column ${bad.at % W}); ` +
+      "fix or mask them before predicting",
+  );
+}
+
 export interface PredictOptions {
   /** The side of the square tiles the model was trained on. */
   tile: number;
@@ -89,6 +123,7 @@ export function predictStack(model: Segmenter, image: Tensor, o: PredictOptions)
     throw new Error(`predictStack: image ${H} x ${W} is smaller than one ${tile} x ${tile} tile`);
   if (!(Number.isInteger(batch) && batch > 0))
     throw new Error(`predictStack: batch must be a positive integer, got ${batch}`);
+  checkFinite(image, "predictStack: image");
   const windows = slidingWindows(H, W, tile, overlap);
   model.eval();
   return scope(() =>

@@ -1,5 +1,6 @@
 export * from "./atomic.js";
 export * from "./image-file.js";
+export * from "./limits.js";
 export * from "./npy.js";
 export * from "./npz.js";
 export * from "./png.js";

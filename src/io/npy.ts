@@ -1,7 +1,7 @@
 // NumPy .npy files (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html):
 // "\x93NUMPY", a version, a little-endian header length, a Python-dict header padded with spaces
 // to a 64-byte boundary, then the raw C-ordered array bytes.
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import {
   type DType,
@@ -12,7 +12,8 @@ import {
   tensor,
   typedArrayFor,
 } from "../torch/index.js";
-import { writeAtomic } from "./atomic.js";
+import { describeFsError, fsErrorCode, fsyncDir, WriteError, writeAll, writeAtomic } from "./atomic.js";
+import { checkAllocation } from "./limits.js";
 
 export interface NpyHeader {
   /** The dtype of the tensor readNpy returns (uint16 and uint32 data widen to int32 and int64). */
@@ -138,6 +139,13 @@ function parseHeader(read: (pos: number, len: number) => Uint8Array, total: numb
         `${h.dataOffset}-byte header, but only ${have} are there`,
     );
   }
+  if (nbytes < have) {
+    throw new Error(
+      `${name}: not a valid .npy file: shape [${shape}] of '${descr}' needs ${nbytes} data bytes after the ` +
+        `${h.dataOffset}-byte header, but ${have} are there (${have - nbytes} bytes more); ` +
+        "the header does not describe the data (wrong shape or dtype?)",
+    );
+  }
   return h;
 }
 
@@ -169,6 +177,8 @@ export function readNpyHeader(path: string): NpyHeader {
   }
 }
 
+const fstatSizeOf = (path: string): number => statSync(path).size;
+
 const finish = (raw: Tensor, h: NpyHeader): Tensor => {
   if (!WIDENED.has(kindOf(h))) return raw;
   try {
@@ -181,12 +191,20 @@ const finish = (raw: Tensor, h: NpyHeader): Tensor => {
 /** Reads the .npy stored in `length` bytes of `path` from `offset`, straight into a tensor. */
 export function readNpyAt(path: string, offset: number, length: number, name = path): Tensor {
   const h = readNpyHeaderAt(path, offset, length, name);
+  checkAllocation(
+    name,
+    `an array of shape [${h.shape}]`,
+    length - h.dataOffset,
+    WIDENED.has(kindOf(h)) ? 3 : 1,
+  );
   return finish(fromFile(path, offset + h.dataOffset, h.shape, storedDtype(h)), h);
 }
 
 /** Reads a whole .npy file into a CPU tensor (one copy, straight from the file). */
 export function readNpy(path: string): Tensor {
   const h = readNpyHeader(path);
+  const bytes = fstatSizeOf(path) - h.dataOffset;
+  checkAllocation(path, `an array of shape [${h.shape}]`, bytes, WIDENED.has(kindOf(h)) ? 3 : 1);
   return finish(fromFile(path, h.dataOffset, h.shape, storedDtype(h)), h);
 }
 
@@ -235,10 +253,6 @@ export function npyHeader(dtype: DType, shape: number[], name = "<tensor>"): Buf
   out.write(dict, pre, "latin1");
   out[total - 1] = 0x0a;
   return out;
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 const CHUNK_BYTES = 64 * 1024 * 1024;
@@ -295,8 +309,21 @@ export class NpyWriter {
     this.dtype = dtype;
     this.shape = shape.slice();
     this.#tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-    this.#fd = openSync(this.#tmp, "w");
-    writeAll(this.#fd, header);
+    this.#fd = null;
+    try {
+      this.#fd = openSync(this.#tmp, "w");
+      writeAll(this.#fd, header);
+    } catch (e) {
+      this.#failed(e);
+    }
+  }
+
+  /** Drops the partial file and rethrows a file-system error as one naming this file. */
+  #failed(e: unknown): never {
+    this.abort();
+    if (!fsErrorCode(e) || e instanceof WriteError) throw e;
+    const code = fsErrorCode(e)!;
+    throw new WriteError(this.path, code, `${this.path}: not saved: ${describeFsError(e)}`, { cause: e });
   }
 
   get rowsWritten(): number {
@@ -322,6 +349,8 @@ export class NpyWriter {
     const rows = single ? data.reshape([1, ...rest]) : data;
     try {
       writeData(this.#fd, rows);
+    } catch (e) {
+      this.#failed(e);
     } finally {
       if (rows !== data) rows.dispose();
       if (data !== t) data.dispose();
@@ -338,10 +367,16 @@ export class NpyWriter {
         `${this.path}: only ${this.#rows} of ${this.shape[0]} rows were written; nothing saved`,
       );
     }
-    fsyncSync(this.#fd);
-    closeSync(this.#fd);
-    this.#fd = null;
-    renameSync(this.#tmp, this.path);
+    try {
+      fsyncSync(this.#fd);
+      closeSync(this.#fd);
+      this.#fd = null;
+      renameSync(this.#tmp, this.path);
+      fsyncDir(dirname(this.path));
+    } catch (e) {
+      rmSync(this.#tmp, { force: true });
+      this.#failed(e);
+    }
   }
 
   /** Drops the partial file. */

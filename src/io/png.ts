@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { crc32, deflateSync, inflateSync } from "node:zlib";
 import { writeFileAtomic } from "./atomic.js";
+import { checkImageSize } from "./limits.js";
 
 export interface PngImage {
   width: number;
@@ -32,6 +33,8 @@ export interface PngInput {
   palette?: Uint8Array;
 }
 
+// Inflated bytes tolerated beyond what the header implies (a valid PNG has none).
+const INFLATE_SLACK = 65536;
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 const CHANNELS: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const DEPTHS: Record<number, number[]> = {
@@ -173,13 +176,14 @@ export function decodePng(bytes: Uint8Array, name = "<png>"): PngImage {
   if (colorType === 3 && (!palette || palette.length % 3 !== 0))
     fail("palette image without a valid PLTE chunk");
   if (idat.length === 0) fail("no IDAT chunk");
+  // Declared sizes are checked before anything is inflated or allocated (decompression bombs).
+  checkImageSize(name, {
+    width,
+    height,
+    planes: colorType === 3 ? 3 : ch,
+    bytesPerSample: bits === 16 ? 2 : 1,
+  });
 
-  let raw: Buffer;
-  try {
-    raw = inflateSync(Buffer.concat(idat));
-  } catch (e) {
-    return fail(`image data does not inflate (${(e as Error).message})`);
-  }
   const bitsPerPixel = ch * bits;
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const passes = interlace ? ADAM7 : [[0, 0, 1, 1]];
@@ -191,6 +195,14 @@ export function decodePng(bytes: Uint8Array, name = "<png>"): PngImage {
     (s, [w, h]) => s + (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bitsPerPixel) / 8)) : 0),
     0,
   );
+  let raw: Buffer;
+  try {
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: need + INFLATE_SLACK });
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
+      return fail(`image data inflates to more than the ${need} bytes ${width}x${height} needs`);
+    return fail(`image data does not inflate (${(e as Error).message})`);
+  }
   if (raw.length < need)
     fail(`image data holds ${raw.length} bytes, ${width}x${height} needs ${need} (truncated?)`);
 

@@ -1,8 +1,8 @@
 // safetensors read/write (https://github.com/huggingface/safetensors format): an 8-byte
 // little-endian header length, a JSON header, then the raw little-endian tensor bytes.
-import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { type DType, elementSize, fromFile, type Tensor } from "../torch/index.js";
-import { writeAtomic } from "./atomic.js";
+import { writeAll, writeAtomic } from "./atomic.js";
 
 const CODES: Record<string, DType> = {
   F32: "float32",
@@ -117,11 +117,11 @@ export function saveSafetensors(
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(hbuf.length));
   writeAtomic(path, (fd) => {
-    writeSync(fd, len);
-    writeSync(fd, hbuf);
+    writeAll(fd, len);
+    writeAll(fd, hbuf);
     for (const name of names) {
-      const bytes = new Uint8Array(tensors[name].toTypedArray().buffer);
-      if (bytes.length) writeSync(fd, bytes);
+      const a = tensors[name].toTypedArray();
+      writeAll(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     }
   });
 }

@@ -1,10 +1,11 @@
 // Multi-page TIFF (TIFF 6.0 baseline plus the common extensions microscopy software writes):
 // classic and BigTIFF, either byte order, strips or tiles, chunky or planar samples,
 // no compression, PackBits, LZW and Deflate, horizontal and floating-point predictors.
-import { readFileSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import { type DType, type Tensor, tensor, typedArrayFor } from "../torch/index.js";
-import { writeAtomic } from "./atomic.js";
+import { writeAll, writeAtomic } from "./atomic.js";
+import { checkImageSize } from "./limits.js";
 import { widenUnsigned } from "./npy.js";
 
 const TAG = {
@@ -353,8 +354,10 @@ function decodeBlock(
     case 32946: {
       let inflated: Buffer;
       try {
-        inflated = inflateSync(src);
+        inflated = inflateSync(src, { maxOutputLength: size + 65536 });
       } catch (e) {
+        if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
+          return fail(`inflates to more than the ${size} bytes expected`);
         return fail(`does not inflate (${(e as Error).message})`);
       }
       if (inflated.length < size) fail(`inflates to ${inflated.length} bytes, expected ${size}`);
@@ -492,6 +495,18 @@ export function readTiff(path: string): Tensor {
   });
   const { width: W, height: H, spp, bits } = p0;
   const bytes = bits / 8;
+  // Declared sizes are checked before anything is decoded or allocated (decompression bombs).
+  checkImageSize(path, { width: W, height: H, planes: pages.length * spp, bytesPerSample: bytes });
+  pages.forEach((p, i) => {
+    const where = `${path} (page ${i}, one ${p.tiled ? "tile" : "strip"})`;
+    const size = {
+      width: p.blockW,
+      height: p.blockH,
+      planes: p.planar === 2 ? 1 : p.spp,
+      bytesPerSample: bytes,
+    };
+    checkImageSize(where, size);
+  });
   const plane = H * W;
   const out = new Uint8Array(pages.length * spp * plane * bytes);
   const dst = words(out, bytes);
@@ -554,7 +569,7 @@ export function writeTiff(path: string, t: Tensor): void {
   const all = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   writeAtomic(path, (fd) => {
     const put = (b: Uint8Array): void => {
-      for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
+      writeAll(fd, b);
     };
     const head = Buffer.alloc(8);
     head.write("II", 0, "latin1");

@@ -1,8 +1,9 @@
 // ZIP archives (PKWARE APPNOTE 6.3), as far as .npz needs them: stored and deflated members,
 // zip64 sizes and offsets, read through the central directory; single-disk archives only.
-import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { crc32, deflateRawSync, inflateRawSync } from "node:zlib";
-import { writeAtomic } from "./atomic.js";
+import { writeAll, writeAtomic } from "./atomic.js";
+import { checkAllocation } from "./limits.js";
 
 export interface ZipEntry {
   name: string;
@@ -140,6 +141,8 @@ export function readZipEntry(path: string, e: ZipEntry): Buffer {
     throw new Error(`${path}: member '${e.name}' ${why}`);
   };
   if (e.method !== 0 && e.method !== 8) fail(`uses compression method ${e.method} (only stored and deflate)`);
+  // the directory's size is checked before anything is read or inflated (decompression bombs)
+  checkAllocation(`${path}: member '${e.name}'`, `${e.size} bytes of data`, e.size + e.compressedSize);
   const fd = openSync(path, "r");
   let raw: Buffer;
   try {
@@ -151,8 +154,10 @@ export function readZipEntry(path: string, e: ZipEntry): Buffer {
   let data = raw;
   if (e.method === 8) {
     try {
-      data = inflateRawSync(raw);
+      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
     } catch (err) {
+      if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
+        return fail(`inflates to more than the ${e.size} bytes the directory says`);
       return fail(`does not inflate (${(err as Error).message})`);
     }
   }
@@ -177,7 +182,7 @@ export function writeZip(path: string, members: ZipMember[], opts: { compress?: 
   writeAtomic(path, (fd) => {
     let pos = 0;
     const put = (b: Uint8Array): void => {
-      for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
+      writeAll(fd, b);
       pos += b.length;
     };
     const central: Buffer[] = [];

@@ -1,8 +1,8 @@
 // Run directories: last/ (model + optimiser + trainer state, for --resume) and best/ (the model
 // with the lowest validation loss), each replaced atomically so a killed run keeps the last good one.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { resolveDir, writeDirAtomic } from "../io/atomic.js";
+import { resolveDir, writeDirAtomic, writeFileAtomic } from "../io/atomic.js";
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../io/safetensors.js";
 import { dispose, type nn, type optim } from "../torch/index.js";
 
@@ -26,7 +26,7 @@ export function saveLast(runDir: string, model: Savable, opt: optim.Adam, state:
     model.savePretrained(tmp);
     const sd = opt.stateDict();
     saveSafetensors(join(tmp, "optimizer.safetensors"), sd.tensors, { groups: JSON.stringify(sd.groups) });
-    writeFileSync(join(tmp, "trainer_state.json"), `${JSON.stringify(state, null, 2)}\n`);
+    writeFileAtomic(join(tmp, "trainer_state.json"), `${JSON.stringify(state, null, 2)}\n`);
   });
 }
 

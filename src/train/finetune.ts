@@ -1,12 +1,13 @@
 // Supervised segmentation training from sparse labels: UNETR (from a pre-trained ViTMAE encoder or
 // from scratch) and the MONAI BasicUNet baseline, with the paper's recipe by default and the
 // standard MAE fine-tuning tools (encoder lr, layer decay, warm-up, frozen-encoder epochs) as options.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openDataset } from "../data/dataset.js";
 import { type TileBatch, TileLoader } from "../data/loader.js";
 import { evaluateSegmenter } from "../eval/evaluate.js";
 import { classificationReport } from "../eval/report.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import {
   formatEncoderReport,
   freezeEncoder,
@@ -148,7 +149,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     if (w.length !== K) throw new Error(`class weights: ${w.length} given for ${K} classes`);
     weight = tensor(w).to(o.device);
   }
-  writeFileSync(
+  writeFileAtomic(
     join(o.out, "run.json"),
     `${JSON.stringify({ command: o.arch === "unet" ? "train-unet" : "finetune", ...o, classes: m.classes, stats: m.stats, tile: m.height, channels: m.channels }, null, 2)}\n`,
   );

@@ -1,10 +1,11 @@
 // metrics.jsonl: one JSON object per line, appended as training goes (readable while it runs).
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { appendDurable } from "../io/atomic.js";
 
 export class MetricsLog {
   constructor(readonly path: string) {}
   append(record: Record<string, unknown>): void {
-    appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    appendDurable(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
   }
 }
 

@@ -1,8 +1,9 @@
 // ViTMAE pre-training on a dataset directory (the seed paper's §4.4 recipe by default).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openDataset } from "../data/dataset.js";
 import { disposeBatch, type TileBatch, TileLoader } from "../data/loader.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { type PresetName, presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
 import { autocast, manualSeed, noGrad, optim, scope } from "../torch/index.js";
@@ -74,7 +75,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     normPixLoss: o.normPixLoss,
   });
   mkdirSync(o.out, { recursive: true });
-  writeFileSync(
+  writeFileAtomic(
     join(o.out, "run.json"),
     `${JSON.stringify({ command: "pretrain", ...o, modelConfig: cfg }, null, 2)}\n`,
   );
@@ -144,7 +145,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     best.dispose();
     const testLoss = n ? sum / n : Number.NaN;
     const summary = { bestEpoch: res.bestEpoch, bestValLoss: res.bestValLoss, testLoss };
-    writeFileSync(join(o.out, "test.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileAtomic(join(o.out, "test.json"), `${JSON.stringify(summary, null, 2)}\n`);
     return { runDir: o.out, ...summary };
   } finally {
     await train.close();

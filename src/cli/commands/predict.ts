@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import type { Command } from "commander";
-import { predictStack } from "../../eval/predict.js";
+import { checkFinite, predictStack } from "../../eval/predict.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { IMAGE_EXTENSIONS, readImageStack } from "../../io/image-file.js";
 import { writeNpy } from "../../io/npy.js";
@@ -112,6 +112,7 @@ export function predictFiles(o: PredictFilesOptions, onFile?: (f: PredictedFile)
         if (H < info.tile || W < info.tile) {
           throw new Error(`${path}: ${H} x ${W} is smaller than the run's ${info.tile} x ${info.tile} tile`);
         }
+        checkFinite(image, path);
         const { labels } = predictStack(model, image, {
           tile: info.tile,
           overlap: o.overlap,
