@@ -26,8 +26,7 @@ from safetensors.torch import load_file, save_file
 from transformers import ViTMAEConfig, ViTMAEForPreTraining
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("HEMOSEG_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
-FIXTURE = os.path.join(SHARED, "fixtures", "vitmae-model2-p4")
+FIXTURE = os.path.join(ROOT, "test", "fixtures", "vitmae-tiny-p4")
 TOL = 1e-4
 
 # hemoseg side: `copy` re-saves a checkpoint, `fresh` saves a new model2-shaped model, `run` writes outputs.

@@ -7,11 +7,12 @@ import type { Tensor } from "../src/torch/index.js";
 
 /** The repository root (tests run from dist/test/...). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-/** shared/ lies beside the repository (HEMOSEG_SHARED overrides). */
-export const SHARED = process.env.HEMOSEG_SHARED ?? resolve(ROOT, "..", "shared");
+/** Test data kept in the repository (see test/fixtures/README.md and test/data/real/README.md). */
+export const FIXTURES = join(ROOT, "test", "fixtures");
+export const REAL_DATA = join(ROOT, "test", "data", "real");
 export const fixture = (...p: string[]): string => {
-  const f = join(SHARED, "fixtures", ...p);
-  assert.ok(existsSync(f), `fixture ${f} is missing (set HEMOSEG_SHARED to the shared/ folder)`);
+  const f = join(FIXTURES, ...p);
+  assert.ok(existsSync(f), `fixture ${f} is missing`);
   return f;
 };
 

@@ -8,7 +8,7 @@ import { writeNpz } from "../../src/io/npz.js";
 import { writePng } from "../../src/io/png.js";
 import { writeTiff } from "../../src/io/tiff.js";
 import { arange, full, tensor } from "../../src/torch/index.js";
-import { SHARED } from "../helpers.js";
+import { REAL_DATA } from "../helpers.js";
 import { data, f32, grid, tmp, u8, u16 } from "./io-fixtures.js";
 
 test("readImageStack gives (C, H, W) in the stored dtype for every format", () => {
@@ -35,7 +35,7 @@ test("readImageStack gives (C, H, W) in the stored dtype for every format", () =
 });
 
 test("a real blood-smear PNG reads as a (3, 256, 256) uint8 stack with Pillow's values", () => {
-  const t = readImageStack(join(SHARED, "data", "blood-cell-detection", "images", "image-100.png"));
+  const t = readImageStack(join(REAL_DATA, "blood-cell-detection", "images", "image-100.png"));
   assert.deepEqual([t.dtype, t.shape], ["uint8", [3, 256, 256]]);
   const px = (y: number, x: number): number[] => t.select(2, x).select(1, y).toArray();
   // reference values from Pillow: np.asarray(Image.open("image-100.png"))[y, x, :3]

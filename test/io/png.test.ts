@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { decodePng, encodePng, type PngImage, readPng, writePng } from "../../src/io/png.js";
-import { SHARED } from "../helpers.js";
+import { REAL_DATA } from "../helpers.js";
 import { data, tmp, u8, u16 } from "./io-fixtures.js";
 
 /** Samples (H, W, C) as expected from f over channel planes. */
@@ -113,7 +113,7 @@ test("rejects corrupt and truncated PNGs, naming the file", () => {
 });
 
 test("decodes a real blood-smear PNG like Pillow does", () => {
-  const img = readPng(join(SHARED, "data", "blood-cell-detection", "images", "image-1.png"));
+  const img = readPng(join(REAL_DATA, "blood-cell-detection", "images", "image-1.png"));
   assert.deepEqual([img.width, img.height, img.channels, img.bitDepth], [256, 256, 4, 8]);
   const px = (y: number, x: number): number[] =>
     Array.from(img.data.subarray((y * 256 + x) * 4, (y * 256 + x + 1) * 4));

@@ -29,8 +29,8 @@ test("safetensors: every dtype and metadata round-trip exactly", () => {
 });
 
 test("safetensors: reads files written by Python (the fixtures)", () => {
-  const t = loadSafetensors(fixture("vitmae-model2-p4", "io.safetensors"), ["pixel_values", "ids_restore"]);
-  assert.deepEqual(t.pixel_values.shape, [2, 16, 32, 32]);
+  const t = loadSafetensors(fixture("vitmae-tiny-p4", "io.safetensors"), ["pixel_values", "ids_restore"]);
+  assert.deepEqual(t.pixel_values.shape, [2, 3, 16, 16]);
   assert.equal(t.ids_restore.dtype, "int64");
   dispose(t);
 });

@@ -13,13 +13,19 @@ import type { ViTConfig } from "../../src/models/vit.js";
 import { dispose, randn, scope, type Tensor } from "../../src/torch/index.js";
 import { assertClose, fixture } from "../helpers.js";
 
-const MAE = fixture("vitmae-model2-p4");
-const UNETR_FIXTURE = fixture("unetr-model2-p4-fs16");
+const MAE = fixture("vitmae-tiny-p4");
+const UNETR_FIXTURE = fixture("unetr-tiny-p4-fs16");
 
-// The ViTMAE fixture's encoder: the paper's Model 2, patch 4, 16 x 32 x 32.
-const model2: ViTConfig = presetConfig("model2", { imageSize: 32, patchSize: 4, numChannels: 16 });
+// The ViTMAE fixture's encoder: hidden 32, 4 layers, 2 heads, patch 4, 3 x 16 x 16.
+const tiny: ViTConfig = {
+  ...presetConfig("model2", { imageSize: 16, patchSize: 4, numChannels: 3 }),
+  hiddenSize: 32,
+  numHiddenLayers: 4,
+  numAttentionHeads: 2,
+  intermediateSize: 64,
+};
 const unetr = (over: Partial<ViTConfig> = {}) =>
-  UNETR.create({ ...model2, ...over }, { outChannels: 11, featureSize: 16 });
+  UNETR.create({ ...tiny, ...over }, { outChannels: 4, featureSize: 16 });
 
 const tmp = mkdtempSync(join(tmpdir(), "encoder-transfer-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -60,8 +66,8 @@ describe("loadEncoder", () => {
     );
     assert.match(text, /ignored: decoder\.decoder_layers\.\* \(32\)/);
     // The decoder is untouched by the transfer, and the whole model still runs.
-    const y = scope(() => model.forward(randn([1, 16, 32, 32])));
-    assert.deepEqual(y.shape, [1, 11, 32, 32]);
+    const y = scope(() => model.forward(randn([1, 3, 16, 16])));
+    assert.deepEqual(y.shape, [1, 4, 16, 16]);
     dispose([ckpt, y]);
     model.dispose();
   });
@@ -69,8 +75,8 @@ describe("loadEncoder", () => {
   it("refuses a mismatched patch size, hidden size or channel count, naming the file", () => {
     for (const [over, what] of [
       [{ patchSize: 8 }, /patch size: checkpoint 4, model 8/],
-      [{ hiddenSize: 96 }, /hidden size: checkpoint 192, model 96/],
-      [{ numChannels: 3 }, /channel count: checkpoint 16, model 3/],
+      [{ hiddenSize: 96 }, /hidden size: checkpoint 32, model 96/],
+      [{ numChannels: 16 }, /channel count: checkpoint 3, model 16/],
       [{ numHiddenLayers: 6 }, /layer count: checkpoint 4, model 6/],
     ] as const) {
       const model = unetr(over);
@@ -83,16 +89,16 @@ describe("loadEncoder", () => {
   });
 
   it("recomputes the ViTMAE's sin-cos position embeddings for another image size", () => {
-    // The fixture's fixed embeddings are exactly the sin-cos table for its 8 x 8 grid ...
+    // The fixture's fixed embeddings are exactly the sin-cos table for its 4 x 4 grid ...
     const ckpt = loadSafetensors(join(MAE, "model.safetensors"));
-    const table8 = sinCosPosEmbed2d(8, 192);
+    const table8 = sinCosPosEmbed2d(4, 32);
     assertClose(ckpt["vit.embeddings.position_embeddings"], table8, 1e-6, "fixture position embeddings");
     // ... so a 64 px UNETR gets the 16 x 16 table.
     const model = unetr({ imageSize: 64 });
     const report = loadEncoder(model, MAE);
     assert.deepEqual(report.generated, ["vit.embeddings.position_embeddings"]);
     assert.ok(!report.loaded.includes("vit.embeddings.position_embeddings"));
-    const table16 = sinCosPosEmbed2d(16, 192);
+    const table16 = sinCosPosEmbed2d(16, 32);
     assertClose(model.vit.embeddings.positionEmbeddings, table16, 0, "regridded position embeddings");
     assertEncoderEquals(model, ckpt, (k) => k, ["vit.embeddings.position_embeddings"]);
     assert.match(
@@ -107,10 +113,10 @@ describe("loadEncoder", () => {
     const src = unetr();
     const dir = join(tmp, "hf-vit");
     const sd: Record<string, Tensor> = { ...src.vit.stateDict() };
-    const pooler = { "pooler.dense.weight": randn([192, 192]), "pooler.dense.bias": randn([192]) };
+    const pooler = { "pooler.dense.weight": randn([32, 32]), "pooler.dense.bias": randn([32]) };
     mkdirSync(dir);
     saveSafetensors(join(dir, "model.safetensors"), { ...sd, ...pooler });
-    writeFileSync(join(dir, "config.json"), JSON.stringify(vitConfigToHF(model2)));
+    writeFileSync(join(dir, "config.json"), JSON.stringify(vitConfigToHF(tiny)));
     const model = unetr();
     const report = loadEncoder(model, dir);
     assert.equal(report.source, "vit");
@@ -147,9 +153,9 @@ describe("loadEncoder", () => {
     const src = unetr({ imageSize: 64 });
     mkdirSync(dir);
     saveSafetensors(join(dir, "model.safetensors"), src.vit.stateDict());
-    writeFileSync(join(dir, "config.json"), JSON.stringify(vitConfigToHF({ ...model2, imageSize: 64 })));
+    writeFileSync(join(dir, "config.json"), JSON.stringify(vitConfigToHF({ ...tiny, imageSize: 64 })));
     const model = unetr();
-    assert.throws(() => loadEncoder(model, dir), /trained on 64 px images and this UNETR takes 32 px/);
+    assert.throws(() => loadEncoder(model, dir), /trained on 64 px images and this UNETR takes 16 px/);
     assert.throws(() => loadEncoder(model, join(tmp, "nothing")), /nothing.*config\.json: not found/);
     src.dispose();
     model.dispose();
@@ -165,7 +171,7 @@ describe("freezeEncoder", () => {
       scope(() => {
         for (const p of model.parameters()) p.grad = null;
         model
-          .forward(randn([1, 16, 32, 32]))
+          .forward(randn([1, 3, 16, 16]))
           .square()
           .mean()
           .backward();

@@ -15,28 +15,28 @@ import { presetConfig } from "../../src/models/presets.js";
 import { canonicalKey } from "../../src/models/vitmae.js";
 import { fixture } from "../helpers.js";
 
-const maeJson = () => JSON.parse(readFileSync(fixture("vitmae-model2-p4", "config.json"), "utf8"));
+const maeJson = () => JSON.parse(readFileSync(fixture("vitmae-tiny-p4", "config.json"), "utf8"));
 
 test("the fixture's vit_mae config.json reads into camelCase fields", () => {
-  const c = loadViTMAEConfig(fixture("vitmae-model2-p4", "config.json"));
+  const c = loadViTMAEConfig(fixture("vitmae-tiny-p4", "config.json"));
   assert.deepEqual(c, {
-    hiddenSize: 192,
+    hiddenSize: 32,
     numHiddenLayers: 4,
-    numAttentionHeads: 4,
-    intermediateSize: 512,
+    numAttentionHeads: 2,
+    intermediateSize: 64,
     hiddenAct: "gelu",
     layerNormEps: 1e-6,
-    imageSize: 32,
+    imageSize: 16,
     patchSize: 4,
-    numChannels: 16,
+    numChannels: 3,
     qkvBias: true,
     initializerRange: 0.02,
     hiddenDropoutProb: 0,
     attentionProbsDropoutProb: 0,
-    decoderHiddenSize: 128,
+    decoderHiddenSize: 24,
     decoderNumHiddenLayers: 2,
     decoderNumAttentionHeads: 2,
-    decoderIntermediateSize: 256,
+    decoderIntermediateSize: 48,
     maskRatio: 0.5,
     normPixLoss: true,
   });
@@ -52,12 +52,9 @@ test("configs written in HF's snake_case read back identically; HF's field set i
   assert.deepEqual(Object.keys(json).sort(), hfKeys.sort());
   assert.deepEqual(parseViTMAEConfig(json, "x"), c);
 
-  const vitRef = readJsonObject(fixture("unetr-model2-p4-fs16", "config.json")).vit as Record<
-    string,
-    unknown
-  >;
+  const vitRef = readJsonObject(fixture("unetr-tiny-p4-fs16", "config.json")).vit as Record<string, unknown>;
   const vit = parseViTConfig(vitRef, "unetr config 'vit'");
-  assert.equal(vit.hiddenSize, 192);
+  assert.equal(vit.hiddenSize, 32);
   const back = vitConfigToHF(vit);
   for (const [k, v] of Object.entries(vitRef)) {
     if (k !== "transformers_version") assert.deepEqual(back[k], v, k);
@@ -76,11 +73,11 @@ test("fields HF defaults may be absent; HF's square [n, n] sizes are accepted", 
     "hidden_dropout_prob",
   ])
     delete j[k];
-  j.image_size = [32, 32];
+  j.image_size = [16, 16];
   const c = parseViTMAEConfig(j, "x");
   assert.deepEqual(
     [c.hiddenAct, c.qkvBias, c.layerNormEps, c.maskRatio, c.normPixLoss, c.hiddenDropoutProb, c.imageSize],
-    ["gelu", true, 1e-12, 0.75, false, 0, 32],
+    ["gelu", true, 1e-12, 0.75, false, 0, 16],
   );
 });
 
@@ -99,15 +96,15 @@ test("invalid configs fail naming the file and every bad field", () => {
     j.num_channels = "16";
     j.patch_size = 5;
     write(j);
-    fails(/missing field 'hidden_size'[\s\S]*'patch_size' 5 does not divide 'image_size' 32/);
+    fails(/missing field 'hidden_size'[\s\S]*'patch_size' 5 does not divide 'image_size' 16/);
     fails(/'num_channels' must be an integer >= 1, got "16"/);
 
     write({ ...maeJson(), model_type: "vit" });
     fails(/'model_type' must be "vit_mae", got "vit"/);
     write({ ...maeJson(), mask_ratio: 1 });
     fails(/'mask_ratio' must be a number in \[0, 1\), got 1/);
-    write({ ...maeJson(), decoder_num_attention_heads: 3 });
-    fails(/'decoder_hidden_size' 128 is not a multiple of 'decoder_num_attention_heads' 3/);
+    write({ ...maeJson(), decoder_num_attention_heads: 5 });
+    fails(/'decoder_hidden_size' 24 is not a multiple of 'decoder_num_attention_heads' 5/);
     write({ ...maeJson(), hidden_size: 190, num_attention_heads: 5 });
     fails(/'hidden_size' 190 must be divisible by 4/);
     write({ ...maeJson(), hidden_act: "swish" });

@@ -20,8 +20,6 @@ import {
 } from "../../src/torch/index.js";
 import { assertClose, fixture } from "../helpers.js";
 
-const FIXTURE = "unetr-model2-p4-fs16";
-
 function tinyViT(patchSize: number, over: Partial<ViTConfig> = {}): ViTConfig {
   return {
     hiddenSize: 24,
@@ -195,81 +193,87 @@ describe("UNETR layout", () => {
   });
 });
 
-describe(`UNETR parity with ${FIXTURE}`, () => {
-  const dir = fixture(FIXTURE);
+// The tiny fixtures: the same HF ViT encoder (3 channels, 16 x 16) under patch 4 (skip from layer 3)
+// and patch 2 (no skips, as the paper says), 4 classes, feature size 16.
+for (const [FIXTURE, skips] of [
+  ["unetr-tiny-p4-fs16", [3]],
+  ["unetr-tiny-p2-fs16", []],
+] as const)
+  describe(`UNETR parity with ${FIXTURE}`, () => {
+    const dir = fixture(FIXTURE);
 
-  it("state-dict keys are exactly the fixture's", () => {
-    const model = UNETR.fromPretrained(dir);
-    const want = loadSafetensors(join(dir, "model.safetensors"));
-    assert.deepEqual(Object.keys(model.stateDict()).sort(), Object.keys(want).sort());
-    assert.deepEqual(model.config.skipLayers, [3]);
-    dispose(want);
-    model.dispose();
-  });
+    it("state-dict keys are exactly the fixture's", () => {
+      const model = UNETR.fromPretrained(dir);
+      const want = loadSafetensors(join(dir, "model.safetensors"));
+      assert.deepEqual(Object.keys(model.stateDict()).sort(), Object.keys(want).sort());
+      assert.deepEqual(model.config.skipLayers, skips);
+      dispose(want);
+      model.dispose();
+    });
 
-  it("logits, cross-entropy loss and every listed gradient match within 1e-4", () => {
-    const model = UNETR.fromPretrained(dir);
-    const io = loadSafetensors(join(dir, "io.safetensors"));
-    const target = io.target.long();
-    const logits = model.forward(io.pixel_values);
-    assertClose(logits, io.logits, 1e-4, "logits");
-    const loss = F.crossEntropy(logits, target, { ignoreIndex: 255 });
-    assertClose(loss.reshape(1), io.loss, 1e-4, "loss");
-    loss.backward();
-    const params = model.stateDict();
-    const gradNames = Object.keys(io).filter((k) => k.startsWith("grad."));
-    assert.ok(gradNames.length >= 5, "the fixture lists gradients");
-    scope(() => {
-      for (const g of gradNames) {
-        const grad = params[g.slice(5)]?.grad;
-        assert.ok(grad, `${g.slice(5)} has no gradient`);
-        assertClose(grad, io[g], 1e-4, g);
+    it("logits, cross-entropy loss and every listed gradient match within 1e-4", () => {
+      const model = UNETR.fromPretrained(dir);
+      const io = loadSafetensors(join(dir, "io.safetensors"));
+      const target = io.target.long();
+      const logits = model.forward(io.pixel_values);
+      assertClose(logits, io.logits, 1e-4, "logits");
+      const loss = F.crossEntropy(logits, target, { ignoreIndex: 255 });
+      assertClose(loss.reshape(1), io.loss, 1e-4, "loss");
+      loss.backward();
+      const params = model.stateDict();
+      const gradNames = Object.keys(io).filter((k) => k.startsWith("grad."));
+      assert.ok(gradNames.length >= 5, "the fixture lists gradients");
+      scope(() => {
+        for (const g of gradNames) {
+          const grad = params[g.slice(5)]?.grad;
+          assert.ok(grad, `${g.slice(5)} has no gradient`);
+          assertClose(grad, io[g], 1e-4, g);
+        }
+      });
+      dispose([io, target, logits, loss]);
+      model.dispose();
+    });
+
+    it("savePretrained writes the same layout, and it loads back to the same outputs", () => {
+      const model = UNETR.fromPretrained(dir);
+      const out = mkdtempSync(join(tmpdir(), "unetr-"));
+      try {
+        model.savePretrained(out);
+        const written = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+        const orig = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+        for (const k of [
+          "architecture",
+          "patch_size",
+          "image_size",
+          "in_channels",
+          "out_channels",
+          "feature_size",
+          "skip_layers",
+        ]) {
+          assert.deepEqual(written[k], orig[k], k);
+        }
+        for (const k of [
+          "hidden_size",
+          "num_hidden_layers",
+          "num_attention_heads",
+          "intermediate_size",
+          "patch_size",
+          "num_channels",
+        ]) {
+          assert.equal(written.vit[k], orig.vit[k], `vit.${k}`);
+        }
+        const again = UNETR.fromPretrained(out);
+        const x = noGrad(() => randn([1, 3, 16, 16]));
+        scope(() => noGrad(() => assertClose(again.forward(x), model.forward(x), 0, "reloaded logits")));
+        again.dispose();
+        x.dispose();
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+        model.dispose();
       }
     });
-    dispose([io, target, logits, loss]);
-    model.dispose();
-  });
 
-  it("savePretrained writes the same layout, and it loads back to the same outputs", () => {
-    const model = UNETR.fromPretrained(dir);
-    const out = mkdtempSync(join(tmpdir(), "unetr-"));
-    try {
-      model.savePretrained(out);
-      const written = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
-      const orig = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
-      for (const k of [
-        "architecture",
-        "patch_size",
-        "image_size",
-        "in_channels",
-        "out_channels",
-        "feature_size",
-        "skip_layers",
-      ]) {
-        assert.deepEqual(written[k], orig[k], k);
-      }
-      for (const k of [
-        "hidden_size",
-        "num_hidden_layers",
-        "num_attention_heads",
-        "intermediate_size",
-        "patch_size",
-        "num_channels",
-      ]) {
-        assert.equal(written.vit[k], orig.vit[k], `vit.${k}`);
-      }
-      const again = UNETR.fromPretrained(out);
-      const x = noGrad(() => randn([1, 16, 32, 32]));
-      scope(() => noGrad(() => assertClose(again.forward(x), model.forward(x), 0, "reloaded logits")));
-      again.dispose();
-      x.dispose();
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-      model.dispose();
-    }
+    it("names the file when the checkpoint does not fit", () => {
+      assert.throws(() => UNETR.fromPretrained(join(dir, "nowhere")), /nowhere.*config\.json: not found/);
+    });
   });
-
-  it("names the file when the checkpoint does not fit", () => {
-    assert.throws(() => UNETR.fromPretrained(join(dir, "nowhere")), /nowhere.*config\.json: not found/);
-  });
-});

@@ -20,7 +20,7 @@ import {
 } from "../../src/torch/index.js";
 import { assertClose, fixture, maxAbsDiff } from "../helpers.js";
 
-const FIX = "vitmae-model2-p4";
+const FIX = "vitmae-tiny-p4";
 const tmp = () => mkdtempSync(join(tmpdir(), "hemoseg-vitmae-"));
 
 /** Gradients: within 1e-4 absolute or 1e-3 relative to the reference's largest magnitude. */
@@ -139,11 +139,11 @@ test("a tampered checkpoint fails with a message naming the file and the key", (
   );
   const bad = "vit.encoder.layer.2.attention.attention.key.weight";
   withCheckpoint(
-    (sd) => ({ ...sd, [bad]: sd[bad].slice(0, 0, 100) }),
+    (sd) => ({ ...sd, [bad]: sd[bad].slice(0, 0, 20) }),
     (dir) =>
       assert.throws(
         () => ViTMAEForPreTraining.fromPretrained(dir),
-        (e: Error) => e.message.includes(`shape mismatch: ${bad}: expected [192,192], got [100,192]`),
+        (e: Error) => e.message.includes(`shape mismatch: ${bad}: expected [32,32], got [20,32]`),
       ),
   );
   withCheckpoint(
@@ -166,7 +166,7 @@ test("mask ratio 0 keeps every patch in its own order (feature extraction)", () 
     const l = model.numPatches;
     assert.deepEqual(out.idsRestore.toArray(), [...arange(l).toArray(), ...arange(l).toArray()]);
     assert.equal(out.mask.sum().item(), 0);
-    assert.deepEqual(out.hiddenStates![0].shape, [2, 1 + l, 192]);
+    assert.deepEqual(out.hiddenStates![0].shape, [2, 1 + l, 32]);
     // token 1 + n is patch n: the embeddings are the conv output plus the position row, unshuffled
     const emb = model.vit.embeddings;
     const expected = emb.patchEmbeddings.forward(io.pixel_values).add(emb.positionEmbeddings.slice(1, 1));

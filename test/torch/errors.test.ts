@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { F, ones, randn, scope, tensor, zeros } from "../../src/torch/index.js";
+import { cuda, F, ones, randn, scope, tensor, zeros } from "../../src/torch/index.js";
 
 // Each bad call must throw a JS Error carrying libtorch's message (no C++ backtrace),
 // and the process must carry on working afterwards.
@@ -19,12 +19,19 @@ const cases: [string, () => unknown, RegExp][] = [
     /out of range|index/i,
   ],
   ["bad dimension", () => randn([3]).sum(4), /Dimension out of range/],
-  ["bad device", () => randn([2]).to("cuda"), /CUDA|cuda/],
   ["conv channel mismatch", () => F.conv2d(randn([1, 2, 4, 4]), randn([3, 5, 3, 3])), /channels|expected/i],
   ["unknown dtype", () => zeros([2], { dtype: "float128" as "float32" }), /unknown dtype 'float128'/],
   ["wrong argument type", () => randn([2]).add("x" as unknown as number), /expected a Tensor/],
   ["buffer size mismatch", () => tensor(new Float32Array(3), [2, 2]), /holds 12 bytes but shape \[2, 2\]/],
 ];
+
+// Without a CUDA device (a CPU build, or no GPU), moving a tensor to CUDA is refused; with one,
+// an ordinal past the last device is.
+cases.push([
+  cuda.isAvailable() ? "device ordinal past the last GPU" : "CUDA asked of a machine without a CUDA device",
+  () => randn([2]).to(cuda.isAvailable() ? `cuda:${cuda.deviceCount()}` : "cuda"),
+  /CUDA|cuda|device/,
+]);
 
 for (const [name, fn, re] of cases) {
   test(`error: ${name}`, () => {

@@ -86,7 +86,7 @@ test("scope frees everything but its result; keep() survives; errors free too", 
 });
 
 test("the native finalizer frees tensors the program forgot", async () => {
-  if (!global.gc) return; // needs --expose-gc; npm test passes it
+  assert.ok(global.gc, "run the tests with node --expose-gc (npm test does)");
   const before = liveTensors();
   (() => {
     for (let i = 0; i < 100; i++) randn([10]);

@@ -9,6 +9,7 @@ import {
   full,
   linspace,
   manualSeed,
+  nativeInfo,
   ones,
   rand,
   randint,
@@ -52,8 +53,14 @@ test("creation: shapes, dtypes and values", () => {
     assert.deepEqual(h.float().toArray(), [1, 2, 3]);
     assert.deepEqual(tensor([1, 2, 3]).to("float16").float().toArray(), [1, 2, 3]);
     assert.equal(tensor([4]).item(), 4);
-    assert.equal(typeof cuda.isAvailable(), "boolean");
   });
+});
+
+test("CUDA is reported available only by a CUDA build that sees a device", () => {
+  const n = cuda.deviceCount();
+  assert.ok(Number.isInteger(n) && n >= 0, `device count ${n}`);
+  assert.equal(cuda.isAvailable(), n > 0);
+  if (!nativeInfo.cuda) assert.equal(cuda.isAvailable(), false, "a CPU-only libtorch has no CUDA device");
 });
 
 test("manualSeed makes random draws repeat exactly", () => {

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { synthDatasets } from "../../src/data/synth-datasets.js";
-import { liveTensors } from "../../src/torch/index.js";
+import { loadSafetensors, readSafetensorsHeader } from "../../src/io/safetensors.js";
+import { dispose, liveTensors, scope } from "../../src/torch/index.js";
 import { FINETUNE_DEFAULTS, finetune } from "../../src/train/finetune.js";
 import { readMetrics } from "../../src/train/metrics-log.js";
 import { PRETRAIN_DEFAULTS, type PretrainOptions, pretrain } from "../../src/train/pretrain.js";
@@ -78,6 +79,64 @@ test("pre-training resumes from last/ exactly where a straight run would be", as
   );
   const state = JSON.parse(readFileSync(join(resumed, "last", "trainer_state.json"), "utf8"));
   assert.equal(state.epoch, 3);
+});
+
+test("fine-tuning with layer decay, an encoder rate and a frozen epoch: per-group rates, an unmoved encoder", async (t) => {
+  const out = join(root, "unetr-frozen");
+  const mae = join(root, "mae-a", "best");
+  await finetune({
+    ...FINETUNE_DEFAULTS,
+    arch: "unetr",
+    data: data.segmentation.dir,
+    out,
+    encoder: mae,
+    featureSize: 8,
+    epochs: 1,
+    batchSize: 8,
+    maxSteps: 3,
+    quiet: true,
+    lr: 1e-3,
+    layerDecay: 0.5,
+    encoderLr: 1e-4,
+    frozenEpochs: 1,
+  });
+  // Model 2 has L = 4 layers: embeddings get 1e-4 * 0.5^5, layer i 1e-4 * 0.5^(4 - i), the final
+  // layernorm 1e-4, every UNETR block the head's 1e-3.
+  const optPath = join(out, "last", "optimizer.safetensors");
+  const groups = JSON.parse(readSafetensorsHeader(optPath).metadata.groups) as { name: string; lr: number }[];
+  const lrs = Object.fromEntries(groups.map((g) => [g.name, g.lr]));
+  const want: Record<string, number> = { decoder: 1e-3, "encoder.5": 1e-4 };
+  for (let id = 0; id <= 4; id++) want[`encoder.${id}`] = 1e-4 * 0.5 ** (5 - id);
+  assert.deepEqual(Object.keys(lrs).sort(), Object.keys(want).sort());
+  for (const [k, v] of Object.entries(want))
+    assert.ok(Math.abs(lrs[k] - v) < 1e-15, `${k}: ${lrs[k]} vs ${v}`);
+  // The encoder was frozen for the only epoch: every vit.* tensor is the MAE's, bit for bit,
+  // while the blocks around it trained.
+  const before = loadSafetensors(join(mae, "model.safetensors"));
+  const after = loadSafetensors(join(out, "last", "model.safetensors"));
+  t.after(() => dispose([before, after]));
+  let encoder = 0;
+  for (const [k, t] of Object.entries(after)) {
+    if (!k.startsWith("vit.") || k === "vit.embeddings.position_embeddings") continue;
+    assert.ok(before[k], `${k} is in the MAE checkpoint`);
+    assert.equal(
+      scope(() => t.sub(before[k]).abs().max().item()),
+      0,
+      `${k} moved while frozen`,
+    );
+    encoder++;
+  }
+  assert.ok(encoder > 40, `${encoder} encoder tensors compared`);
+  const state = JSON.parse(readFileSync(join(out, "last", "trainer_state.json"), "utf8"));
+  assert.equal(state.step, 3);
+  // Adam's first moments: zero for exactly the encoder's parameters (no gradient while frozen),
+  // non-zero for every parameter of the blocks around it.
+  const opt = loadSafetensors(optPath);
+  const moments = Object.entries(opt).filter(([k]) => k.endsWith(".exp_avg"));
+  const zero = moments.filter(([, m]) => scope(() => m.abs().max().item()) === 0).length;
+  const encoderParams = Object.keys(after).filter((k) => k.startsWith("vit.")).length;
+  assert.deepEqual([zero, moments.length - zero], [encoderParams, Object.keys(after).length - encoderParams]);
+  dispose(opt);
 });
 
 test("UNETR fine-tuning from the pre-trained encoder learns the sparse labels", async () => {
