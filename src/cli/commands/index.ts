@@ -4,6 +4,7 @@ import { registerBench } from "./bench.js";
 import { registerData } from "./data.js";
 import { registerDemo } from "./demo.js";
 import { registerEvaluate } from "./evaluate.js";
+import { registerExport } from "./export.js";
 import { registerFinetune } from "./finetune.js";
 import { registerPredict } from "./predict.js";
 import { registerPretrain } from "./pretrain.js";
@@ -18,6 +19,7 @@ export const commands: ((program: Command) => void)[] = [
   registerFinetune,
   registerEvaluate,
   registerPredict,
+  registerExport,
   registerReport,
   registerSweep,
   registerDemo,
