@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exportRunToFile } from "../export/onnx/index.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { defaultPick } from "../synth/colour.js";
 import { readRunInfo } from "../train/run-info.js";
@@ -24,8 +25,13 @@ export interface AppOptions {
   overlap?: number;
   /** Windows per inference call in the browser (default 4). */
   batch?: number;
-  exportModel: ExportModel;
+  /** Default: hemoseg's ONNX export of the run (src/export/onnx). */
+  exportModel?: ExportModel;
 }
+
+const exportOnnx: ExportModel = (run, which, file) => {
+  exportRunToFile({ run, which, onnx: file });
+};
 
 /** onnxruntime-web files the page loads: the WASM build and the WebGPU one (used when the browser has an adapter). */
 export const ORT_FILES = [
@@ -74,7 +80,7 @@ function vendorFiles(): [string, string][] {
   const upng = packageDir("upng-js");
   const pako = packageDir("pako", createRequire(join(upng, "package.json")));
   return [
-    [join(pako, "dist", "pako.min.js"), "pako.min.js"],
+    [join(pako, "dist", "pako_inflate.min.js"), "pako_inflate.min.js"],
     [join(upng, "UPNG.js"), "UPNG.js"],
     [join(utif, "UTIF.js"), "UTIF.js"],
     [join(upng, "LICENSE"), "LICENSE.upng-js.txt"],
@@ -137,7 +143,7 @@ export function writeApp(o: AppOptions): AppConfig {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    o.exportModel(o.run, o.which ?? "best", join(tmp, cfg.model));
+    (o.exportModel ?? exportOnnx)(o.run, o.which ?? "best", join(tmp, cfg.model));
     writeFileAtomic(join(tmp, "index.html"), indexHtml(`${cfg.architecture} · ${cfg.run}`));
     writeFileAtomic(join(tmp, "app.css"), APP_CSS);
     writeFileAtomic(join(tmp, "app.json"), `${JSON.stringify(cfg, null, 1)}\n`);

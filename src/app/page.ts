@@ -14,7 +14,7 @@ export function indexHtml(title: string): string {
 <title>hemoseg · ${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="app.css">
-<script defer src="vendor/pako.min.js"></script>
+<script defer src="vendor/pako_inflate.min.js"></script>
 <script defer src="vendor/UPNG.js"></script>
 <script defer src="vendor/UTIF.js"></script>
 <script type="module" src="js/main.js"></script>

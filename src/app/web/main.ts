@@ -207,13 +207,11 @@ function wirePainting(): void {
   ui.brushSize.addEventListener("input", () => {
     ui.brushSizeValue.value = ui.brushSize.value;
   });
-  ui.save.addEventListener("click", () => {
+  ui.save.addEventListener("click", async () => {
     if (!strokes || !api.file) return;
     const stem = api.file.replace(/\.[^.]*$/, "");
-    const a = el("a", {
-      href: URL.createObjectURL(maskPng(strokes.mask, strokes.W, strokes.H)),
-      download: `${stem}_mask.png`,
-    });
+    const png = await maskPng(strokes.mask, strokes.W, strokes.H);
+    const a = el("a", { href: URL.createObjectURL(png), download: `${stem}_mask.png` });
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   });

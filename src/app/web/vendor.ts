@@ -20,7 +20,6 @@ export interface UtifIfd {
 
 export interface Upng {
   decode(buf: ArrayBuffer): UpngImage;
-  encodeLL(frames: ArrayBuffer[], w: number, h: number, cc: number, ac: number, depth: number): ArrayBuffer;
 }
 
 export interface Utif {

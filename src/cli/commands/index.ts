@@ -1,5 +1,6 @@
 // Every command of the hemoseg CLI, registered in the order --help lists them.
 import type { Command } from "commander";
+import { registerApp } from "./app.js";
 import { registerBench } from "./bench.js";
 import { registerData } from "./data.js";
 import { registerDemo } from "./demo.js";
@@ -20,6 +21,7 @@ export const commands: ((program: Command) => void)[] = [
   registerEvaluate,
   registerPredict,
   registerExport,
+  registerApp,
   registerReport,
   registerSweep,
   registerDemo,
