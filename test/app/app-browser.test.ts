@@ -161,6 +161,10 @@ test("the app segments like hemoseg predict and saves painted strokes that hemos
       (await page.locator("#error").textContent()) ?? "",
       /small\.tif: 20 x 40 is smaller than one 32 x 32 tile/,
     );
+    const jpeg = join(TMP, "snapshot.jpg");
+    writeFileSync(jpeg, await page.screenshot({ type: "jpeg" }));
+    assert.equal(await openImage(page, jpeg, ["refused", "error"]), "refused");
+    assert.match((await page.locator("#error").textContent()) ?? "", /snapshot\.jpg: has 3 channel\(s\)/);
     const junk = join(TMP, "notes.txt");
     writeFileSync(junk, "not an image");
     assert.equal(await openImage(page, junk, ["refused", "error"]), "error");
@@ -237,7 +241,7 @@ test("the app segments like hemoseg predict and saves painted strokes that hemos
       [10.25, 240.25],
       [240.25, 240.25],
     ]);
-    await page.click("#undo");
+    await page.keyboard.press("Control+z");
     const painted = await page.locator("#legend-rows td.painted").allTextContents();
     if (SHOTS) await page.screenshot({ path: join(SHOTS, "app-painted.png"), fullPage: true });
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);

@@ -152,6 +152,7 @@ async function openFile(file: File): Promise<void> {
     updateCounts();
     ui.save.disabled = false;
     setState("segmenting");
+    ui.file.disabled = true; // one segmentation at a time
     const model = await modelPromise;
     const t0 = performance.now();
     labels = await segment(model, cfg, s, progress);
@@ -164,6 +165,8 @@ async function openFile(file: File): Promise<void> {
   } catch (e) {
     setState("error");
     showError((e as Error).message);
+  } finally {
+    ui.file.disabled = false;
   }
 }
 
@@ -195,10 +198,17 @@ function wirePainting(): void {
   };
   ui.strokes.addEventListener("pointerup", stop);
   ui.strokes.addEventListener("pointercancel", stop);
-  ui.undo.addEventListener("click", () => {
+  const undo = () => {
     if (!strokes) return;
     drawStrokes(strokes.undo());
     updateCounts();
+  };
+  ui.undo.addEventListener("click", undo);
+  document.addEventListener("keydown", (ev) => {
+    if ((ev.ctrlKey || ev.metaKey) && ev.key === "z") {
+      ev.preventDefault();
+      undo();
+    }
   });
   for (const r of document.querySelectorAll<HTMLInputElement>("input[name=brush]"))
     r.addEventListener("change", () => {
