@@ -41,6 +41,8 @@ serve its folder with <code>hemoseg app --run RUN --out THIS_FOLDER --serve</cod
 <tbody id="legend-rows"></tbody>
 </table>
 <label>Overlay opacity <input type="range" id="opacity" min="0" max="1" step="0.05" value="0.5"></label>
+<label>Zoom <select id="zoom"><option value="0.5">50%</option><option value="1" selected>100%</option>
+<option value="2">200%</option><option value="4">400%</option></select></label>
 <h2>Paint sparse labels</h2>
 <p class="hint">Pick a class's brush above and paint on the image; the prediction is your guide.</p>
 <label><input type="radio" name="brush" id="eraser" value="255"> eraser</label>

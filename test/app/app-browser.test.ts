@@ -269,6 +269,9 @@ test("the app segments like hemoseg predict and saves painted strokes that hemos
     assert.equal(painted[5], want5.size.toLocaleString("en"));
     assert.equal(painted[7], "0");
 
+    await page.selectOption("#zoom", "2");
+    assert.equal((await page.locator("#strokes").boundingBox())?.width, 2 * S, "zoom 200%");
+
     assert.deepEqual(errors, []);
     assert.deepEqual(
       requests.filter((u) => !u.startsWith(url) && !u.startsWith("blob:") && !u.startsWith("data:")),

@@ -28,6 +28,7 @@ const ui = {
   error: byId("error"),
   legend: byId<HTMLTableSectionElement>("legend-rows"),
   opacity: byId<HTMLInputElement>("opacity"),
+  zoom: byId<HTMLSelectElement>("zoom"),
   brushSize: byId<HTMLInputElement>("brush-size"),
   brushSizeValue: byId<HTMLOutputElement>("brush-size-value"),
   undo: byId<HTMLButtonElement>("undo"),
@@ -123,12 +124,22 @@ function drawStrokes(changed?: number[]): void {
   putPixels(ui.strokes, strokesRgba, changed);
 }
 
+/** Displays the canvases at the chosen zoom (painting maps pointer positions back to pixels). */
+function applyZoom(): void {
+  const z = Number(ui.zoom.value);
+  for (const c of [ui.image, ui.overlay, ui.strokes]) {
+    c.style.width = `${c.width * z}px`;
+    c.style.height = `${c.height * z}px`;
+  }
+}
+
 function resetCanvases(s: Stack): void {
   for (const c of [ui.image, ui.overlay, ui.strokes]) {
     c.width = s.W;
     c.height = s.H;
     c.getContext("2d")!.clearRect(0, 0, s.W, s.H);
   }
+  applyZoom();
   putPixels(ui.image, falseColour(s, cfg.rgb));
   overlayRgba = null;
   strokesRgba = null;
@@ -247,6 +258,7 @@ async function start(): Promise<void> {
   wirePainting();
   ui.opacity.addEventListener("input", () => {
     ui.overlay.style.opacity = ui.opacity.value;
+    ui.zoom.addEventListener("change", applyZoom);
   });
   ui.overlay.style.opacity = ui.opacity.value;
   ui.file.addEventListener("change", () => {
