@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
@@ -80,11 +80,16 @@ function expectedStroke(pts: [number, number][], r: number, W: number, H: number
   return out;
 }
 
+/** Opens a file in the page and waits until the app has done with it (refused, segmented...). */
 async function openImage(page: Page, file: string, until: string[]): Promise<string> {
   await page.setInputFiles("#file", file);
+  const name = basename(file);
   await page.waitForFunction(
-    (states) => states.includes((globalThis as { hemosegApp?: { state: string } }).hemosegApp?.state ?? ""),
-    until,
+    ([n, states]) => {
+      const app = (globalThis as { hemosegApp?: { state: string; file?: string } }).hemosegApp;
+      return app?.file === n && states.includes(app.state);
+    },
+    [name, until] as const,
     { timeout: 300_000 },
   );
   return page.evaluate(() => (globalThis as unknown as { hemosegApp: { state: string } }).hemosegApp.state);

@@ -10,7 +10,7 @@ import { loadModel, type Model, refusal, segment } from "./segment.js";
 import { classCounts, falseColour, labelColours } from "./view.js";
 
 interface AppState {
-  state: "loading" | "ready" | "segmenting" | "segmented" | "refused" | "error";
+  state: "loading" | "ready" | "opening" | "segmenting" | "segmented" | "refused" | "error";
   backend?: string;
   error?: string;
   labels?: Uint8Array;
@@ -148,6 +148,7 @@ function resetCanvases(s: Stack): void {
 async function openFile(file: File): Promise<void> {
   showError(null);
   api.file = file.name;
+  setState("opening");
   try {
     const s = await decodeFile(file);
     const why = refusal(s, cfg, file.name);
@@ -258,9 +259,9 @@ async function start(): Promise<void> {
   wirePainting();
   ui.opacity.addEventListener("input", () => {
     ui.overlay.style.opacity = ui.opacity.value;
-    ui.zoom.addEventListener("change", applyZoom);
   });
   ui.overlay.style.opacity = ui.opacity.value;
+  ui.zoom.addEventListener("change", applyZoom);
   ui.file.addEventListener("change", () => {
     const f = ui.file.files?.[0];
     if (f) void openFile(f);
