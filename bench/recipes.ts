@@ -6,9 +6,9 @@
 // interrupted ones continue from their last epoch.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEMO_SIZES, demoPretraining } from "../src/cli/commands/demo.js";
-import { evaluateRun, type RunEvaluation } from "../src/cli/commands/evaluate.js";
 import { synthDatasets } from "../src/data/synth-datasets.js";
+import { DEMO_SIZES, demoPretraining } from "../src/pipeline/demo.js";
+import { evaluateRun, type RunEvaluation } from "../src/pipeline/evaluate-run.js";
 import { FINETUNE_DEFAULTS, type FinetuneOptions, finetune } from "../src/train/finetune.js";
 import { pretrain } from "../src/train/pretrain.js";
 

@@ -2,7 +2,7 @@
 // with hemoseg's nn, beside the same step in Python PyTorch on the same machine, in one run.
 // Usage: node dist/bench/transformer.js [--steps N] [--seq 64,256]
 import { execFileSync } from "node:child_process";
-import { pythonWithTorch } from "../src/cli/commands/bench.js";
+import { pythonWithTorch } from "../src/pipeline/bench-mae.js";
 import {
   F,
   getNumThreads,

@@ -1,5 +1,6 @@
 // Options every command shares, and how they take effect.
 import type { Command } from "commander";
+import { UsageError } from "../errors.js";
 import { cuda, manualSeed, setNumThreads } from "../torch/index.js";
 
 export interface CommonOptions {
@@ -29,8 +30,7 @@ export function applyCommon(o: CommonOptions): "cpu" | "cuda" {
   return o.device;
 }
 
-/** An error in what the user asked for: printed without a stack trace. */
-export class UsageError extends Error {}
+export { UsageError } from "../errors.js";
 
 export const int = (v: string): number => {
   const n = Number(v);

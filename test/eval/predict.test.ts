@@ -3,12 +3,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { inputFiles, predictFiles } from "../../src/cli/commands/predict.js";
 import { hannWindow, predictStack, slidingWindows, windowStarts } from "../../src/eval/predict.js";
 import { readNpy, writeNpy } from "../../src/io/npy.js";
 import { readPng } from "../../src/io/png.js";
 import { BasicUNet } from "../../src/models/unet.js";
 import { UNETR } from "../../src/models/unetr.js";
+import { inputFiles, predictFiles } from "../../src/pipeline/predict-files.js";
 import {
   liveTensors,
   manualSeed,

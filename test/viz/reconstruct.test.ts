@@ -3,12 +3,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { reconstructRun } from "../../src/cli/commands/reconstruct.js";
 import { writeDataset } from "../../src/data/dataset.js";
 import { writeNpy } from "../../src/io/npy.js";
 import { decodePng, readPng } from "../../src/io/png.js";
 import { presetConfig } from "../../src/models/presets.js";
 import { type ViTMAEConfig, ViTMAEForPreTraining } from "../../src/models/vitmae.js";
+import { reconstructRun } from "../../src/pipeline/reconstruct-run.js";
 import { liveTensors, manualSeed, rand, randn, scope, type Tensor } from "../../src/torch/index.js";
 import { LINE_HEIGHT, textWidth } from "../../src/viz/font.js";
 import {

@@ -7,11 +7,11 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { type SynthDatasetsOptions, synthDatasets } from "../data/synth-datasets.js";
-import type { ClassificationReport } from "../eval/report.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { isPresetName } from "../models/presets.js";
-import { FINETUNE_DEFAULTS, type FinetuneOptions, finetune } from "./finetune.js";
-import { PRETRAIN_DEFAULTS, type PretrainOptions, pretrain } from "./pretrain.js";
+import { FINETUNE_DEFAULTS, type FinetuneOptions, finetune } from "../train/finetune.js";
+import { PRETRAIN_DEFAULTS, type PretrainOptions, pretrain } from "../train/pretrain.js";
+import { evaluateRun, type RunEvaluation } from "./evaluate-run.js";
 
 // ---- the spec ----------------------------------------------------------------------------------
 
@@ -573,20 +573,12 @@ export function formatPlan(plan: SweepPlan): string {
 
 // ---- running -----------------------------------------------------------------------------------
 
-/** The evaluation a point's row is made of (evaluateRun's RunEvaluation satisfies it). */
-export interface PointEvaluation {
-  sparse: { report: ClassificationReport };
-  full?: { report: ClassificationReport };
-}
-
 export interface RunSweepOptions {
   device: "cpu" | "cuda";
   /** Continue interrupted runs from their last checkpoint instead of restarting them. */
   resume: boolean;
   /** Leave interrupted runs as they are (rows marked incomplete); train only points never started. */
   onlyMissing: boolean;
-  /** Evaluates a fine-tuned run dir on the test split, writing <run>/eval-test/evaluation.json. */
-  evaluate: (runDir: string) => Promise<PointEvaluation>;
   log?: (msg: string) => void;
 }
 
@@ -718,7 +710,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
           trained.finetune++;
         }
         log(`${label}: evaluating on the test split`);
-        await o.evaluate(p.runDir);
+        await evaluateRun(p.runDir, { split: "test", device: o.device });
         trained.evaluate++;
       }
       rows[i] = readRow(plan, p);
@@ -767,7 +759,7 @@ export function readRow(plan: SweepPlan, p: SweepPoint): SweepRow {
     });
     if (finetuneStatus(plan, p).status === "done") {
       const ft = readJson(join(p.runDir, "finetune.json"));
-      const ev = readJson(join(p.runDir, "eval-test", "evaluation.json")) as PointEvaluation;
+      const ev = readJson(join(p.runDir, "eval-test", "evaluation.json")) as RunEvaluation;
       const rep = ev.sparse.report;
       Object.assign(row, {
         best_val_loss: ft.bestValLoss,

@@ -1,0 +1,7 @@
+export * from "./bench-mae.js";
+export * from "./demo.js";
+export * from "./evaluate-run.js";
+export * from "./predict-files.js";
+export * from "./reconstruct-run.js";
+export * from "./sweep.js";
+export * from "./sweep-presets.js";
