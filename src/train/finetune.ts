@@ -19,7 +19,7 @@ import { BasicUNet, DEFAULT_UNET_FEATURES } from "../models/unet.js";
 import { UNETR } from "../models/unetr.js";
 import type { ViTConfig } from "../models/vit.js";
 import { autocast, F, manualSeed, optim, scope, type Tensor, tensor } from "../torch/index.js";
-import { capped, optimiserStep } from "./batches.js";
+import { capped, tileTask } from "./batches.js";
 import { paramGroups } from "./param-groups.js";
 import { epochSchedule, trainLoop } from "./trainer.js";
 
@@ -141,7 +141,6 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       : [{ params: model.parameters(), lr: o.lr, betas: o.betas, weightDecay: o.weightDecay, name: "all" }];
   const opt = new optim.Adam(groups);
   const train = new TileLoader(ds, { split: "train", tile: m.height, batchSize: o.batchSize, seed: o.seed });
-  const val = new TileLoader(ds, { split: "val", tile: m.height, batchSize: o.batchSize });
   const steps = o.maxSteps ? Math.min(o.maxSteps, train.numBatches) : train.numBatches;
   let weight: Tensor | null = null;
   if (o.classWeights !== "none") {
@@ -177,10 +176,9 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         }
       },
       train: { batches: (e) => capped(train.epoch(e), o.maxSteps), count: steps },
-      trainStep: optimiserStep(opt, lossOf),
-      // Validation runs in afterEpoch (loss and macro F1 from one pass).
-      evalStep: () => ({ loss: 0, n: 0 }),
-      afterEpoch: async () => {
+      task: tileTask(lossOf),
+      // Loss, macro F1 and accuracy on the validation split from one pass.
+      validate: async () => {
         const r = await evaluateSegmenter(model, ds, {
           split: "val",
           device: o.device,
@@ -190,11 +188,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         const rep = classificationReport(r.sparse.counts, m.classes);
         return { val_loss: r.loss, val_macro_f1: rep.macro.f1, val_accuracy: rep.accuracy };
       },
+      score: (m) => m.val_loss,
     });
     return { runDir: o.out, bestEpoch: res.bestEpoch, bestValLoss: res.bestValLoss, history: res.history };
   } finally {
     await train.close();
-    await val.close();
     weight?.dispose();
     opt.dispose();
     model.dispose();

@@ -7,8 +7,9 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { type PresetName, presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
 import { autocast, manualSeed, noGrad, optim, scope } from "../torch/index.js";
-import { capped, optimiserStep } from "./batches.js";
-import { epochSchedule, trainLoop } from "./trainer.js";
+import { capped, tileTask } from "./batches.js";
+import { Progress } from "./progress.js";
+import { epochSchedule, meanLoss, trainLoop } from "./trainer.js";
 
 export interface PretrainOptions {
   data: string;
@@ -111,11 +112,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       disposeBatch(b);
       return r;
     });
+  const label = `pretrain ${o.model} p${o.patch}`;
   const schedule = epochSchedule(o, steps);
   try {
     const res = await trainLoop<TileBatch>({
       runDir: o.out,
-      label: `pretrain ${o.model} p${o.patch}`,
+      label,
       model,
       optimizer: opt,
       epochs: o.epochs,
@@ -123,27 +125,34 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       resume: o.resume,
       schedule,
       train: { batches: (e) => capped(train.epoch(e), o.maxSteps), count: steps },
-      val: { batches: (e) => fixedNoise(val.epoch(e)), count: val.numBatches },
-      trainStep: optimiserStep(opt, lossOf),
-      evalStep,
+      task: tileTask(lossOf),
+      validate: async (e) => {
+        const progress = new Progress({ total: val.numBatches, label: `${label} validate`, unit: "img" });
+        const va = await meanLoss(fixedNoise(val.epoch(e)), evalStep, {
+          progress,
+          diverged: "training diverged (try a lower --lr)",
+        });
+        progress.done();
+        return { val_loss: va.loss };
+      },
+      score: (m) => m.val_loss,
     });
     // Test loss of the best checkpoint.
     const best = ViTMAEForPreTraining.fromPretrained(join(o.out, "best"));
     best.to(o.device).eval();
     const test = loader("test");
-    let sum = 0;
-    let n = 0;
-    for await (const b of fixedNoise(test.epoch(0))) {
+    const { loss: testLoss } = await meanLoss(fixedNoise(test.epoch(0)), (b) => {
       const x = toDevice(b);
-      const l = scope(() => noGrad(() => best.forward({ pixelValues: x }).loss.item()));
-      sum += l * b.indices.length;
-      n += b.indices.length;
+      const r = {
+        loss: scope(() => noGrad(() => best.forward({ pixelValues: x }).loss.item())),
+        n: b.indices.length,
+      };
       if (x !== b.images) x.dispose();
       disposeBatch(b);
-    }
+      return r;
+    });
     await test.close();
     best.dispose();
-    const testLoss = n ? sum / n : Number.NaN;
     const summary = { bestEpoch: res.bestEpoch, bestValLoss: res.bestValLoss, testLoss };
     writeFileAtomic(join(o.out, "test.json"), `${JSON.stringify(summary, null, 2)}\n`);
     return { runDir: o.out, ...summary };

@@ -1,7 +1,9 @@
-// The epoch loop shared by pre-training and fine-tuning: train, validate, log, checkpoint, resume.
+// The one training loop of pre-training and fine-tuning: epochs of optimiser steps, validation,
+// metrics.jsonl, best/ and last/ checkpoints, resume. What differs between the two (the loss of a
+// batch, the validation metrics, which epoch is best) is passed in.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { manualSeed, type optim } from "../torch/index.js";
+import { manualSeed, type optim, scope, type Tensor } from "../torch/index.js";
 import { applySchedule, type Schedule, warmupCosine } from "../torch/optim/schedule.js";
 import { loadLast, type Savable, saveLast, saveModelDir, type TrainerState } from "./checkpoint.js";
 import { MetricsLog } from "./metrics-log.js";
@@ -12,6 +14,19 @@ export interface StepResult {
   n: number; // items (images/tiles) in the batch
 }
 
+/** What the loop needs to know about a batch. */
+export interface BatchTask<B> {
+  /** Mean loss of the batch, its graph kept for backward (the loop zeroes, backpropagates and steps). */
+  loss(batch: B): Tensor;
+  /** Items (tiles) in the batch. */
+  size(batch: B): number;
+  /** Frees the batch once its step is done. */
+  release(batch: B): void;
+}
+
+/** Metrics of one epoch, as metrics.jsonl records them (plus `lrs`, every group's rate by name). */
+export type EpochMetrics = Record<string, number>;
+
 export interface LoopOptions<B> {
   runDir: string;
   label: string;
@@ -21,13 +36,11 @@ export interface LoopOptions<B> {
   seed: number;
   /** Batches of one training epoch, and how many there are. */
   train: { batches: (epoch: number) => AsyncIterable<B>; count: number };
-  val?: { batches: (epoch: number) => AsyncIterable<B>; count: number };
-  /** Forward, backward and optimiser step on one batch (the loop sets train/eval mode). */
-  trainStep: (batch: B, step: number) => StepResult;
-  /** Loss on one batch without gradients. */
-  evalStep: (batch: B) => StepResult;
-  /** Extra validation metrics computed after each epoch (e.g. macro F1). */
-  afterEpoch?: (epoch: number) => Promise<Record<string, number>> | Record<string, number>;
+  task: BatchTask<B>;
+  /** Validation metrics after each epoch, the model in eval mode (val_loss, val_macro_f1, ...). */
+  validate: (epoch: number) => Promise<EpochMetrics>;
+  /** Checkpoint policy: best/ holds the epoch whose metrics score lowest; last/ every epoch. */
+  score: (metrics: EpochMetrics) => number;
   /** Multiplier of each group's base learning rate by optimiser step. */
   schedule?: Schedule;
   resume?: boolean;
@@ -48,30 +61,49 @@ export function epochSchedule(
 }
 
 export interface LoopResult extends TrainerState {
-  history: Record<string, number>[];
+  history: EpochMetrics[];
 }
 
-async function runEpoch<B>(
+/**
+ * Mean of per-batch losses weighted by batch size over a stream of batches; with `progress`, ticks
+ * it per batch; with `diverged`, a non-finite loss stops the run with that advice.
+ */
+export async function meanLoss<B>(
   batches: AsyncIterable<B>,
   fn: (b: B) => StepResult,
-  progress: Progress,
+  o: { progress?: Progress; diverged?: string } = {},
 ): Promise<{ loss: number; n: number }> {
   let sum = 0;
   let n = 0;
   for await (const b of batches) {
     const r = fn(b);
-    if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss}: training diverged (try a lower --lr)`);
+    if (o.diverged && !Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss}: ${o.diverged}`);
     sum += r.loss * r.n;
     n += r.n;
-    progress.tick(1, r.n, `loss ${(sum / n).toFixed(4)}`);
+    o.progress?.tick(1, r.n, `loss ${(sum / n).toFixed(4)}`);
   }
   return { loss: n ? sum / n : Number.NaN, n };
+}
+
+/** One optimiser step on a batch: zero the gradients, loss, backward, step; frees the batch. */
+function optimiserStep<B>(opt: optim.Adam, task: BatchTask<B>, batch: B): StepResult {
+  return scope(() => {
+    opt.zeroGrad();
+    const loss = task.loss(batch);
+    loss.backward();
+    // The gradients of this batch are ready here, before the optimiser uses them.
+    opt.step();
+    const r = { loss: loss.item(), n: task.size(batch) };
+    task.release(batch);
+    return r;
+  });
 }
 
 export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
   mkdirSync(o.runDir, { recursive: true });
   const log = new MetricsLog(join(o.runDir, "metrics.jsonl"));
-  const baseLrs = o.optimizer.groups.map((g) => g.lr); // as configured, before any resumed state
+  const groups = o.optimizer.groups;
+  const baseLrs = groups.map((g) => g.lr); // as configured, before any resumed state
   let state: TrainerState = { epoch: 0, step: 0, bestValLoss: Number.POSITIVE_INFINITY, bestEpoch: -1 };
   if (o.resume) {
     const restored = loadLast(o.runDir, o.model, o.optimizer);
@@ -80,7 +112,7 @@ export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
       process.stderr.write(`${o.label}: resuming after epoch ${state.epoch} (step ${state.step})\n`);
     }
   }
-  const history: Record<string, number>[] = [];
+  const history: EpochMetrics[] = [];
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
     manualSeed(o.seed * 100003 + epoch); // masking noise and dropout repeat on resume
     o.beforeEpoch?.(epoch);
@@ -91,42 +123,37 @@ export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
       unit: "img",
     });
     const t0 = performance.now();
-    const tr = await runEpoch(
+    const tr = await meanLoss(
       o.train.batches(epoch),
       (b) => {
-        if (o.schedule) applySchedule(o.optimizer.groups, baseLrs, o.schedule, state.step);
-        const r = o.trainStep(b, state.step);
+        if (o.schedule) applySchedule(groups, baseLrs, o.schedule, state.step);
+        const r = optimiserStep(o.optimizer, o.task, b);
         state.step++;
         return r;
       },
-      bar,
+      { progress: bar, diverged: "training diverged (try a lower --lr)" },
     );
     const seconds = (performance.now() - t0) / 1000;
     bar.done();
-    const rec: Record<string, number> = {
+    const rec: EpochMetrics = {
       epoch: epoch + 1,
       step: state.step,
       train_loss: tr.loss,
       images_per_s: tr.n / seconds,
-      lr: o.optimizer.groups[0].lr,
+      lr: groups[0].lr,
     };
-    if (o.val) {
-      o.model.eval();
-      const vbar = new Progress({ total: o.val.count, label: `${o.label} validate`, unit: "img" });
-      const va = await runEpoch(o.val.batches(epoch), o.evalStep, vbar);
-      vbar.done();
-      rec.val_loss = va.loss;
-    }
-    Object.assign(rec, await o.afterEpoch?.(epoch));
+    const lrs = Object.fromEntries(groups.map((g, i) => [g.name ?? `group${i}`, g.lr]));
+    o.model.eval();
+    Object.assign(rec, await o.validate(epoch));
     state.epoch = epoch + 1;
-    const score = rec.val_loss ?? rec.train_loss;
+    const score = o.score(rec);
     if (score < state.bestValLoss) {
       state.bestValLoss = score;
       state.bestEpoch = epoch + 1;
       saveModelDir(join(o.runDir, "best"), o.model);
     }
     saveLast(o.runDir, o.model, o.optimizer, state);
-    log.append(rec);
+    log.append({ ...rec, lrs });
     history.push(rec);
     process.stderr.write(
       `${o.label} epoch ${epoch + 1}: ${Object.entries(rec)
