@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { synthDatasets } from "../src/data/synth-datasets.js";
 import { DEMO_SIZES, demoPretraining } from "../src/pipeline/demo.js";
 import { evaluateRun, type RunEvaluation } from "../src/pipeline/evaluate-run.js";
-import { FINETUNE_DEFAULTS, type FinetuneOptions, finetune } from "../src/train/finetune.js";
+import { FINETUNE_DEFAULTS, finetune } from "../src/train/finetune.js";
 import { pretrain } from "../src/train/pretrain.js";
+import { RECIPES, usesEncoder } from "../src/train/recipes.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -19,16 +20,10 @@ const seeds = opt("--seeds", "0,1,2").split(",").map(Number);
 const s = DEMO_SIZES.default;
 const epochs = Number(opt("--epochs", String(s.ftEpochs)));
 
-type Recipe = Partial<FinetuneOptions> & { pretrained: boolean };
-const RECIPES: Record<string, Recipe> = {
-  paper: { pretrained: true },
-  scratch: { pretrained: false },
-  "enc-lr-1e-4": { pretrained: true, encoderLr: 1e-4, warmupEpochs: 1 },
-  "lrd-0.75": { pretrained: true, encoderLr: 1e-4, warmupEpochs: 1, layerDecay: 0.75 },
-  "frozen-3": { pretrained: true, frozenEpochs: 3, encoderLr: 1e-4 },
-  unet: { pretrained: false, arch: "unet" },
-};
 const only = opt("--recipes", Object.keys(RECIPES).join(",")).split(",");
+for (const name of only)
+  if (!Object.hasOwn(RECIPES, name))
+    throw new Error(`--recipes: unknown recipe '${name}' (known: ${Object.keys(RECIPES).join(", ")})`);
 
 async function main() {
   const data = existsSync(join(out, "data", "segmentation", "dataset.json"))
@@ -44,14 +39,14 @@ async function main() {
   const rows: Record<string, number | string>[] = [];
   for (const seed of seeds) {
     for (const name of only) {
-      const r = RECIPES[name];
+      const { pretrained, ...r } = RECIPES[name];
+      const arch = r.arch ?? "unetr";
       const dir = join(out, `${name}-seed${seed}`);
       const evalPath = join(dir, "eval-test", "evaluation.json");
       if (!existsSync(evalPath)) {
         const t0 = performance.now();
         await finetune({
           ...FINETUNE_DEFAULTS,
-          arch: "unetr",
           model: "model2",
           patch: 4,
           featureSize: s.featureSize,
@@ -60,7 +55,8 @@ async function main() {
           out: dir,
           seed,
           ...r,
-          encoder: r.pretrained ? join(mae, "best") : undefined,
+          arch,
+          encoder: usesEncoder({ pretrained }, arch) ? join(mae, "best") : undefined,
           quiet: true,
           resume: true,
         });

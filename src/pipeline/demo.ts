@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { synthDatasets } from "../data/synth-datasets.js";
 import type { ClassificationReport } from "../eval/report.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { FINETUNE_DEFAULTS, type FinetuneOptions, finetune } from "../train/finetune.js";
+import { FINETUNE_DEFAULTS, finetune } from "../train/finetune.js";
 import { PRETRAIN_DEFAULTS, type PretrainOptions, pretrain } from "../train/pretrain.js";
+import { RECIPES, type Recipe } from "../train/recipes.js";
 import { collectReport } from "../viz/report-data.js";
 import { buildReport } from "../viz/report-html.js";
 import { evaluateRun, type RunEvaluation } from "./evaluate-run.js";
@@ -28,14 +29,10 @@ export const DEMO_SIZES = {
 } as const;
 
 /**
- * Fine-tuning recipes for the pre-trained UNETR. Measured over 3 seeds on the demo's data
- * (bench/recipes.ts, README "Which fine-tuning recipe"), none beat the paper's plain one, so it
- * stays the default; "lrd" is the MAE/BEiT recipe (encoder lr 1e-4, layer decay 0.75, warm-up).
+ * `--recipe` of the pre-trained UNETR (train/recipes.ts): the paper's plain recipe, the default as
+ * none measured beat it, and "lrd", the MAE/BEiT one (encoder lr 1e-4, layer decay 0.75, warm-up).
  */
-export const RECIPES: Record<string, Partial<FinetuneOptions>> = {
-  paper: {},
-  lrd: { encoderLr: 1e-4, warmupEpochs: 1, layerDecay: 0.75 },
-};
+export const DEMO_RECIPES: Record<string, Recipe> = { paper: RECIPES.paper, lrd: RECIPES["lrd-0.75"] };
 
 /**
  * The demo's pre-training: Model 2, patch 4, and — as a few minutes of CPU are ~1/300 of the
@@ -112,10 +109,11 @@ export async function runDemo(o: {
     unetr_scratch: join(o.out, "runs", "unetr-scratch"),
     unet: join(o.out, "runs", "unet"),
   };
+  const { pretrained: _, ...recipe } = DEMO_RECIPES[o.recipe];
   step("UNETR from the pre-trained encoder");
   await finetune({
     ...ft,
-    ...RECIPES[o.recipe],
+    ...recipe,
     arch: "unetr",
     encoder: join(mae, "best"),
     out: runs.unetr_pretrained,

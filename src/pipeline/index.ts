@@ -3,5 +3,4 @@ export * from "./demo.js";
 export * from "./evaluate-run.js";
 export * from "./predict-files.js";
 export * from "./reconstruct-run.js";
-export * from "./sweep.js";
-export * from "./sweep-presets.js";
+export * from "./sweep/index.js";

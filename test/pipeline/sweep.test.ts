@@ -17,7 +17,7 @@ import {
   sweepSections,
   validateSpec,
   withBudget,
-} from "../../src/pipeline/sweep.js";
+} from "../../src/pipeline/sweep/index.js";
 import { ROOT } from "../helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "hemoseg-sweep-"));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { sideBySide } from "../../eval/format.js";
 import type { ClassificationReport } from "../../eval/report.js";
-import { DEMO_SIZES, RECIPES, runDemo } from "../../pipeline/demo.js";
+import { DEMO_RECIPES, DEMO_SIZES, runDemo } from "../../pipeline/demo.js";
 import type { RunEvaluation } from "../../pipeline/evaluate-run.js";
 import { applyCommon, type CommonOptions, UsageError, withCommon } from "../common.js";
 
@@ -21,13 +21,13 @@ export function registerDemo(program: Command): void {
     .option("--size <size>", "default or tiny (a smoke test)", "default")
     .option(
       "--recipe <name>",
-      `fine-tuning recipe of the pre-trained UNETR: ${Object.keys(RECIPES).join(" or ")}`,
+      `fine-tuning recipe of the pre-trained UNETR: ${Object.keys(DEMO_RECIPES).join(" or ")}`,
       "paper",
     )
     .action(async (o: Opts) => {
       const device = applyCommon(o);
-      if (!(o.recipe in RECIPES))
-        throw new UsageError(`--recipe must be ${Object.keys(RECIPES).join(" or ")}`);
+      if (!(o.recipe in DEMO_RECIPES))
+        throw new UsageError(`--recipe must be ${Object.keys(DEMO_RECIPES).join(" or ")}`);
       if (!(o.size in DEMO_SIZES))
         throw new UsageError(`--size must be ${Object.keys(DEMO_SIZES).join(" or ")}`);
       const r = await runDemo({ out: o.out, size: o.size, seed: o.seed, device, recipe: o.recipe });

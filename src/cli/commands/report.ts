@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { sweepSections } from "../../pipeline/sweep.js";
+import { sweepSections } from "../../pipeline/sweep/index.js";
 import { collectReport } from "../../viz/report-data.js";
 import { buildReport } from "../../viz/report-html.js";
 import { applyCommon, type CommonOptions, int, UsageError, withCommon } from "../common.js";

@@ -7,12 +7,13 @@ import {
   budgetText,
   formatPlan,
   loadSpec,
+  PRESET_MINUTES,
   planSweep,
   runSweep,
+  SWEEP_PRESETS,
   validateSpec,
   withBudget,
-} from "../../pipeline/sweep.js";
-import { PRESET_MINUTES, SWEEP_PRESETS } from "../../pipeline/sweep-presets.js";
+} from "../../pipeline/sweep/index.js";
 import { applyCommon, type CommonOptions, int, num, UsageError, withCommon } from "../common.js";
 
 const SPEC_HELP = `

@@ -1,6 +1,6 @@
 // Built-in sweeps: the seed paper's Tables 4-6 (UNETR feature size for patch 4, 2 and 8), its §5.1
 // (ViTMAE model x patch x mask ratio) and the fine-tuning recipes over seeds.
-import type { SweepSpec } from "./sweep.js";
+import type { SweepSpec } from "./spec.js";
 
 // Presets share small synthetic data (12 stacks to pre-train on, 160 segmentation tiles) and the
 // demo's pre-training recipe (the paper's lr 1e-5 learns nothing in a few epochs); fine-tuning

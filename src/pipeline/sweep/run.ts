@@ -1,0 +1,163 @@
+// Running a sweep: synthetic data once, each point's pre-training (shared), fine-tuning and test
+// evaluation, resuming or restarting interrupted runs, results rewritten after every point.
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
+import { synthDatasets } from "../../data/synth-datasets.js";
+import { writeFileAtomic } from "../../io/atomic.js";
+import { finetune } from "../../train/finetune.js";
+import { pretrain } from "../../train/pretrain.js";
+import { evaluateRun } from "../evaluate-run.js";
+import type { SweepPlan, SweepPoint } from "./plan.js";
+import { readRow, type SweepRow, writeResults } from "./results.js";
+import { stableJson } from "./spec.js";
+import {
+  finetuneStatus,
+  planStatus,
+  pointRecord,
+  pretrainStatus,
+  readJson,
+  type StageStatus,
+} from "./status.js";
+
+export interface RunSweepOptions {
+  device: "cpu" | "cuda";
+  /** Continue interrupted runs from their last checkpoint instead of restarting them. */
+  resume: boolean;
+  /** Leave interrupted runs as they are (rows marked incomplete); train only points never started. */
+  onlyMissing: boolean;
+  log?: (msg: string) => void;
+}
+
+export interface SweepOutcome {
+  rows: SweepRow[];
+  aggregated: SweepRow[] | null;
+  markdown: string;
+  /** Work done in this call (0 everywhere on a finished sweep). */
+  trained: { pretrain: number; finetune: number; evaluate: number };
+  failed: number;
+}
+
+/** Creates the synthetic data once (recorded in data/synth.json); other data must already exist. */
+function ensureData(plan: SweepPlan, log: (m: string) => void): void {
+  const synth = plan.data.synth;
+  if (!synth) return;
+  const dir = join(plan.out, "data");
+  const rec = join(dir, "synth.json");
+  if (existsSync(rec)) {
+    if (stableJson(readJson(rec)) === stableJson(synth)) return;
+    throw new Error(
+      `${rec}: this folder's synthetic data was made with ${stableJson(readJson(rec))}, not ${stableJson(synth)}; use another --out`,
+    );
+  }
+  log(`synthetic data: ${stableJson(synth)}`);
+  synthDatasets({ ...synth, out: dir, overwrite: true });
+  writeFileAtomic(rec, `${stableJson(synth)}\n`);
+}
+
+export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<SweepOutcome> {
+  const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const status = planStatus(plan);
+  const conflicts = status.filter((s) => s.finetune === "conflict");
+  if (conflicts.length)
+    throw new Error(
+      `sweep ${plan.out}: ${conflicts.map((c) => c.why).join("\n")}\n(delete those dirs or use another --out)`,
+    );
+  mkdirSync(plan.out, { recursive: true });
+  writeFileAtomic(
+    join(plan.out, "sweep.json"),
+    `${JSON.stringify({ title: plan.title, spec: plan.spec, points: plan.points.map((p) => ({ name: p.name, values: p.values, runDir: relative(plan.out, p.runDir), pretrainDir: p.pretrainDir && relative(plan.out, p.pretrainDir) })) }, null, 1)}\n`,
+  );
+  ensureData(plan, log);
+  const trained = { pretrain: 0, finetune: 0, evaluate: 0 };
+  const rows = plan.points.map((p) => readRow(plan, p));
+  const pretrainFailures = new Map<string, string>();
+  let failed = 0;
+  const save = () => writeResults(plan, rows);
+
+  const prepare = (dir: string, st: StageStatus, what: string): boolean => {
+    if (st !== "partial") return false;
+    if (o.resume) {
+      log(`${what}: resuming the interrupted run in ${dir}`);
+      return true;
+    }
+    log(`${what}: restarting the interrupted run in ${dir} (--resume continues it instead)`);
+    rmSync(dir, { recursive: true, force: true });
+    return false;
+  };
+
+  const ensurePretrain = async (p: SweepPoint, label: string) => {
+    const dir = p.pretrainDir!;
+    const failure = pretrainFailures.get(dir);
+    if (failure) throw new Error(`its pre-training failed: ${failure}`);
+    const st = pretrainStatus(dir);
+    if (st === "done") return;
+    const resume = prepare(dir, st, `${label} pre-training`);
+    log(`${label}: pre-training ${relative(plan.out, dir)}`);
+    const t0 = performance.now();
+    try {
+      await pretrain({ ...p.pretrain!, data: plan.data.pretrain!, out: dir, device: o.device, resume });
+    } catch (e) {
+      pretrainFailures.set(dir, (e as Error).message);
+      throw e;
+    }
+    writeFileAtomic(
+      join(dir, "timing.json"),
+      `${JSON.stringify({ seconds: (performance.now() - t0) / 1000 })}\n`,
+    );
+    trained.pretrain++;
+  };
+
+  for (const [i, { point: p, finetune: fst }] of status.entries()) {
+    const label = `[${i + 1}/${plan.points.length}] ${p.name}`;
+    if (rows[i].status === "done") continue;
+    const partial =
+      fst === "partial" || (p.pretrainDir !== null && pretrainStatus(p.pretrainDir) === "partial");
+    if (o.onlyMissing && partial) {
+      log(`${label}: interrupted run left as it is (--only-missing)`);
+      rows[i].status = "incomplete";
+      continue;
+    }
+    try {
+      if (p.pretrainDir) await ensurePretrain(p, label);
+      if (p.finetune) {
+        const st = finetuneStatus(plan, p).status;
+        if (st !== "trained") {
+          const resume = prepare(p.runDir, st, `${label} fine-tuning`);
+          mkdirSync(p.runDir, { recursive: true });
+          writeFileAtomic(join(p.runDir, "point.json"), `${JSON.stringify(pointRecord(plan, p), null, 1)}\n`);
+          log(
+            `${label}: fine-tuning ${p.finetune.arch}${p.pretrainDir ? " from the pre-trained encoder" : " from scratch"}`,
+          );
+          const t0 = performance.now();
+          const r = await finetune({
+            ...p.finetune,
+            data: plan.data.segmentation!,
+            out: p.runDir,
+            encoder: p.pretrainDir ? join(p.pretrainDir, "best") : undefined,
+            device: o.device,
+            resume,
+            quiet: true,
+          });
+          const seconds = (performance.now() - t0) / 1000;
+          writeFileAtomic(
+            join(p.runDir, "finetune.json"),
+            `${JSON.stringify({ bestEpoch: r.bestEpoch, bestValLoss: r.bestValLoss, seconds })}\n`,
+          );
+          trained.finetune++;
+        }
+        log(`${label}: evaluating on the test split`);
+        await evaluateRun(p.runDir, { split: "test", device: o.device });
+        trained.evaluate++;
+      }
+      rows[i] = readRow(plan, p);
+    } catch (e) {
+      failed++;
+      const msg = (e as Error).message.split("\n")[0];
+      log(`${label}: FAILED: ${(e as Error).message}`);
+      rows[i].status = `failed: ${msg}`;
+    }
+    save();
+  }
+  const { aggregated, markdown } = save();
+  return { rows, aggregated, markdown, trained, failed };
+}
