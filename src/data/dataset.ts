@@ -2,18 +2,10 @@
 // arrays. images.npy (N, C, H, W) float32; masks.npy (N, H, W) uint8 sparse labels (255 =
 // unlabelled) when the set is labelled; full_masks.npy (N, H, W) uint8 when dense ground truth
 // exists. dataset.json is written last, so a directory without one is not a dataset.
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
-import { describeFsError, fsyncDir, WriteError, writeFileAtomic } from "../io/atomic.js";
+import { describeFsError, fsyncDir, WriteError } from "../io/atomic.js";
+import { readJson, writeJson } from "../io/json.js";
 import { mmapNpy, NpyWriter, readNpyHeader } from "../io/npy.js";
 import { scope, type Tensor } from "../torch/index.js";
 import { type Split, splitIndices } from "./split.js";
@@ -35,7 +27,7 @@ export interface DatasetMeta {
   dtype: "float32";
   /** Class names, index = label value; empty for an unlabelled set. */
   classes: string[];
-  ignoreIndex: 255;
+  ignoreIndex: typeof IGNORE_INDEX;
   split: Split & { seed: number; fractions: number[] };
   /** Per-channel mean and std (ddof 0) of the training split. */
   stats: { mean: number[]; std: number[] };
@@ -151,13 +143,7 @@ export function validateMeta(raw: unknown, file: string): DatasetMeta {
 export function openDataset(dir: string): Dataset {
   const file = join(dir, "dataset.json");
   if (!existsSync(file)) throw new Error(`${dir}: not a hemoseg dataset (no dataset.json)`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
-  const meta = validateMeta(raw, file);
+  const meta = validateMeta(readJson(file, "dataset.json"), file);
   const { count: N, channels: C, height: H, width: W } = meta;
   const want: Record<ArrayName, { shape: number[]; dtype: string }> = {
     images: { shape: [N, C, H, W], dtype: "<f4" },
@@ -384,7 +370,7 @@ export class DatasetWriter {
       files,
       ...(o.source ? { source: o.source } : {}),
     };
-    writeFileAtomic(join(this.dir, "dataset.json"), `${JSON.stringify(meta, null, 1)}\n`);
+    writeJson(join(this.dir, "dataset.json"), meta, 1);
     return meta;
   }
 

@@ -1,5 +1,6 @@
 // Multi-class confusion matrix over labelled pixels: rows are true classes, columns predictions.
 // Pixels whose target is the ignore index (255 = unlabelled) are skipped, as the loss skips them.
+import { IGNORE_INDEX } from "../data/dataset.js";
 import { bincount, type Device, scope, type Tensor } from "../torch/index.js";
 
 export interface ConfusionJSON {
@@ -16,7 +17,7 @@ export class ConfusionMatrix {
   // (K*K) row-major; float64 holds exact integer counts up to 2^53.
   readonly #counts: Float64Array;
 
-  constructor(numClasses: number, ignoreIndex = 255) {
+  constructor(numClasses: number, ignoreIndex = IGNORE_INDEX) {
     if (!Number.isInteger(numClasses) || numClasses < 1) {
       throw new Error(`ConfusionMatrix: numClasses must be a positive integer, got ${numClasses}`);
     }

@@ -1,12 +1,17 @@
 // The on-disk layout every hemoseg model shares with Hugging Face: dir/config.json + dir/model.safetensors.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../io/atomic.js";
+import { writeJson } from "../io/json.js";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
 import { dispose, type nn, type Tensor } from "../torch/index.js";
 
 export const CONFIG_FILE = "config.json";
 export const WEIGHTS_FILE = "model.safetensors";
+
+/** The name a config.json gives its model: "architecture" (hemoseg) or "model_type" (HF). */
+export function architectureOf(json: Record<string, unknown>): unknown {
+  return json.architecture ?? json.model_type;
+}
 
 /** dir's config.json and model.safetensors paths; throws naming whichever is missing. */
 export function checkpointFiles(dir: string): { config: string; weights: string } {
@@ -48,5 +53,5 @@ export function loadWeightsFile(
 export function saveCheckpoint(dir: string, model: nn.Module, config: unknown): void {
   mkdirSync(dir, { recursive: true });
   saveSafetensors(join(dir, WEIGHTS_FILE), model.stateDict(), { format: "pt" });
-  writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  writeJson(join(dir, CONFIG_FILE), config);
 }

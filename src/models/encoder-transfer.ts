@@ -3,11 +3,12 @@
 // decoder ignored), a Hugging Face ViTModel (keys embeddings.*, encoder.*, layernorm.*) or
 // ViTFor* model (vit.*), or another UNETR (its vit.*). The ViTMAE's fixed sin-cos position
 // embeddings become the UNETR's learned ones. Architectures must agree; anything else is refused.
-import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { type JsonObject, readJsonObject } from "../io/json.js";
 import { loadSafetensors } from "../io/safetensors.js";
 import { dispose, type Tensor } from "../torch/index.js";
-import { parseViTConfig, parseViTMAEConfig, readJsonObject } from "./hf-config.js";
+import { architectureOf, CONFIG_FILE, checkpointFiles } from "./checkpoint-files.js";
+import { parseViTConfig, parseViTMAEConfig } from "./hf-config.js";
 import { sinCosPosEmbed2d } from "./pos-embed.js";
 import { type UNETR, unetrConfigFromJson } from "./unetr.js";
 import type { ViTConfig } from "./vit.js";
@@ -29,6 +30,13 @@ export interface EncoderLoadReport {
   notes: string[];
 }
 
+/** The encoder's ViT config of each checkpoint kind that holds one, by its architecture name. */
+const ENCODER_CONFIGS: Record<EncoderSource, (json: JsonObject, path: string) => ViTConfig> = {
+  unetr: (json, path) => unetrConfigFromJson(json, path).vit,
+  vit_mae: parseViTMAEConfig,
+  vit: parseViTConfig,
+};
+
 interface SourceConfig {
   source: EncoderSource;
   vit: ViTConfig;
@@ -36,11 +44,11 @@ interface SourceConfig {
 
 /** What kind of checkpoint dir holds, and its encoder's configuration. */
 export function readEncoderConfig(dir: string): SourceConfig {
-  const path = join(dir, "config.json");
-  const json = readJsonObject(path);
-  if (json.architecture === "unetr") return { source: "unetr", vit: unetrConfigFromJson(json, path).vit };
-  if (json.model_type === "vit_mae") return { source: "vit_mae", vit: parseViTMAEConfig(json, path) };
-  if (json.model_type === "vit") return { source: "vit", vit: parseViTConfig(json, path) };
+  const path = join(dir, CONFIG_FILE);
+  const json = readJsonObject(path, "config");
+  const source = architectureOf(json);
+  if (typeof source === "string" && Object.hasOwn(ENCODER_CONFIGS, source))
+    return { source: source as EncoderSource, vit: ENCODER_CONFIGS[source as EncoderSource](json, path) };
   throw new Error(
     `${path}: not an encoder checkpoint (model_type ${JSON.stringify(json.model_type)}; expected a "vit_mae" or "vit" config, or a hemoseg UNETR)`,
   );
@@ -80,9 +88,7 @@ function mismatches(want: ViTConfig, got: ViTConfig): string[] {
  * patch size, hidden size, channel count or any other structural setting.
  */
 export function loadEncoder(model: UNETR, dir: string): EncoderLoadReport {
-  const cfgPath = join(dir, "config.json");
-  const weightsPath = join(dir, "model.safetensors");
-  for (const p of [cfgPath, weightsPath]) if (!existsSync(p)) throw new Error(`${p}: not found`);
+  const { config: cfgPath, weights: weightsPath } = checkpointFiles(dir);
   const { source, vit } = readEncoderConfig(dir);
   const want = model.config.vit;
   const bad = mismatches(want, vit);

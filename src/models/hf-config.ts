@@ -1,78 +1,11 @@
 // Hugging Face config.json (snake_case) <-> hemoseg's camelCase configs for the "vit" and
 // "vit_mae" model types. Reading validates every field and names the file and the field at fault;
 // fields HF itself defaults may be absent and take HF's defaults.
-import { readFileSync } from "node:fs";
+import { Fields, type JsonObject, readJsonObject } from "../io/json.js";
 import type { ViTConfig } from "./vit.js";
 import type { ViTMAEConfig } from "./vitmae.js";
 
-type Json = Record<string, unknown>;
-
-/** Reads a JSON object from path; errors name the file. */
-export function readJsonObject(path: string): Json {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new Error(`${path}: cannot read config (${(e as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json))
-    throw new Error(`${path}: not a JSON object`);
-  return json as Json;
-}
-
-/** Field readers that collect every problem, so one error lists them all. */
-class Fields {
-  readonly problems: string[] = [];
-  constructor(readonly json: Json) {}
-
-  #get(key: string, fallback: unknown): unknown {
-    if (key in this.json && this.json[key] !== null) return this.json[key];
-    if (fallback === undefined) this.problems.push(`missing field '${key}'`);
-    return fallback;
-  }
-  int(key: string, fallback?: number, min = 1): number {
-    let v = this.#get(key, fallback);
-    // HF allows [h, w] pairs for image and patch sizes; hemoseg's tiles are square.
-    if (Array.isArray(v) && v.length === 2 && v[0] === v[1]) v = v[0];
-    if (v !== undefined && (!Number.isInteger(v) || (v as number) < min)) {
-      this.problems.push(
-        `'${key}' must be an integer >= ${min}${Array.isArray(v) ? " (or a square [n, n] pair)" : ""}, got ${JSON.stringify(v)}`,
-      );
-    }
-    return v as number;
-  }
-  num(key: string, fallback: number | undefined, lo: number, hi: number, hiOpen = false): number {
-    const v = this.#get(key, fallback);
-    if (v !== undefined && (typeof v !== "number" || !(v >= lo && (hiOpen ? v < hi : v <= hi)))) {
-      this.problems.push(
-        `'${key}' must be a number in [${lo}, ${hi}${hiOpen ? ")" : "]"}, got ${JSON.stringify(v)}`,
-      );
-    }
-    return v as number;
-  }
-  bool(key: string, fallback?: boolean): boolean {
-    const v = this.#get(key, fallback);
-    if (v !== undefined && typeof v !== "boolean")
-      this.problems.push(`'${key}' must be true or false, got ${JSON.stringify(v)}`);
-    return v as boolean;
-  }
-  str(key: string, allowed: string[], fallback?: string): string {
-    const v = this.#get(key, fallback);
-    if (v !== undefined && !allowed.includes(v as string)) {
-      this.problems.push(`'${key}' must be one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
-    }
-    return v as string;
-  }
-  fail(where: string): void {
-    if (this.problems.length) throw new Error(`${where}: invalid config:\n  ${this.problems.join("\n  ")}`);
-  }
-}
+type Json = JsonObject;
 
 const ACTS = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu"];
 
@@ -153,8 +86,10 @@ export function parseViTMAEConfig(json: Json, where: string): ViTMAEConfig {
   return c;
 }
 
-export const loadViTConfig = (path: string): ViTConfig => parseViTConfig(readJsonObject(path), path);
-export const loadViTMAEConfig = (path: string): ViTMAEConfig => parseViTMAEConfig(readJsonObject(path), path);
+export const loadViTConfig = (path: string): ViTConfig =>
+  parseViTConfig(readJsonObject(path, "config"), path);
+export const loadViTMAEConfig = (path: string): ViTMAEConfig =>
+  parseViTMAEConfig(readJsonObject(path, "config"), path);
 
 function vitFieldsToHF(c: ViTConfig): Json {
   return {

@@ -2,6 +2,7 @@ export * from "./checkpoint-files.js";
 export * from "./encoder-transfer.js";
 export * from "./hf-config.js";
 export * from "./presets.js";
+export * from "./registry.js";
 export * from "./unet.js";
 export * from "./unetr.js";
 export * from "./unetr-blocks.js";

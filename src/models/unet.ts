@@ -3,7 +3,7 @@
 // pooling down, 2x2 transposed-conv up, concatenation (skip, upsampled), 1x1 output conv.
 // Module names follow MONAI, so keys read conv_0.conv_0.conv.weight, down_1.convs.conv_1.adn.N.bias,
 // upcat_4.upsample.deconv.weight, final_conv.weight.
-import { readFileSync } from "node:fs";
+import { Fields, readJsonObject } from "../io/json.js";
 import { cat, F, nn, scope, type Tensor } from "../torch/index.js";
 import { checkpointFiles, loadWeightsFile, saveCheckpoint } from "./checkpoint-files.js";
 
@@ -148,7 +148,7 @@ export class BasicUNet extends nn.Module {
   static fromPretrained(dir: string): BasicUNet {
     const files = checkpointFiles(dir);
     const model = new BasicUNet(
-      basicUNetConfigFromJson(JSON.parse(readFileSync(files.config, "utf8")), files.config),
+      basicUNetConfigFromJson(readJsonObject(files.config, "config"), files.config),
     );
     loadWeightsFile(model, files.weights);
     return model;
@@ -170,19 +170,16 @@ function basicUNetConfigFromJson(j: Record<string, unknown>, path: string): Basi
   if (j.architecture !== "basic_unet") {
     throw new Error(`${path}: architecture is '${j.architecture}', expected 'basic_unet'`);
   }
-  const int = (k: string): number => {
-    const v = j[k];
-    if (!Number.isInteger(v) || (v as number) <= 0)
-      throw new Error(`${path}: '${k}' must be a positive integer`);
-    return v as number;
-  };
+  const f = new Fields(j);
+  const config = { inChannels: f.int("in_channels"), outChannels: f.int("out_channels") };
   const features = j.features ?? DEFAULT_UNET_FEATURES;
   if (
     !Array.isArray(features) ||
     features.length !== 6 ||
     !features.every((v) => Number.isInteger(v) && v > 0)
   ) {
-    throw new Error(`${path}: 'features' must be six positive integers`);
+    f.problems.push(`'features' must be six positive integers, got ${JSON.stringify(features)}`);
   }
-  return { inChannels: int("in_channels"), outChannels: int("out_channels"), features };
+  f.fail(path);
+  return { ...config, features: features as number[] };
 }

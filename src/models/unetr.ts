@@ -6,9 +6,10 @@
 //   decoder{j+2} = UnetrUpBlock(D or fs·2^(j+1) -> fs·2^j), j = n_up-1..0, from last_hidden_state
 //   out = UnetOutBlock(fs -> classes)
 // with skip_j = floor(L·j / n_up) + 1 in HF numbering (0 = embeddings, k = output of layer k).
+import { Fields, readJsonObject } from "../io/json.js";
 import { nn, scope, type Tensor } from "../torch/index.js";
 import { checkpointFiles, loadWeightsFile, saveCheckpoint } from "./checkpoint-files.js";
-import { parseViTConfig, readJsonObject, vitConfigToHF } from "./hf-config.js";
+import { parseViTConfig, vitConfigToHF } from "./hf-config.js";
 import { UnetOutBlock, UnetrBasicBlock, UnetrPrUpBlock, UnetrUpBlock } from "./unetr-blocks.js";
 import { type ViTConfig, ViTModel } from "./vit.js";
 
@@ -123,7 +124,7 @@ export class UNETR extends nn.Module {
   /** Loads `config.json` (the layout savePretrained writes) and `model.safetensors` from dir. */
   static fromPretrained(dir: string): UNETR {
     const { config: cfgPath, weights } = checkpointFiles(dir);
-    const config = unetrConfigFromJson(readJsonObject(cfgPath), cfgPath);
+    const config = unetrConfigFromJson(readJsonObject(cfgPath, "config"), cfgPath);
     let model: UNETR;
     try {
       model = new UNETR(config);
@@ -159,12 +160,6 @@ export function unetrConfigFromJson(j: Record<string, unknown>, path: string): U
     throw new Error(`${path}: architecture is '${j.architecture}', expected 'unetr'`);
   if (typeof j.vit !== "object" || j.vit === null) throw new Error(`${path}: no 'vit' encoder config`);
   const vit = parseViTConfig(j.vit as Record<string, unknown>, `${path}: 'vit'`);
-  const int = (k: string): number => {
-    const v = j[k];
-    if (!Number.isInteger(v) || (v as number) < 1)
-      throw new Error(`${path}: '${k}' must be a positive integer`);
-    return v as number;
-  };
   const same: [string, number][] = [
     ["patch_size", vit.patchSize],
     ["image_size", vit.imageSize],
@@ -176,5 +171,8 @@ export function unetrConfigFromJson(j: Record<string, unknown>, path: string): U
   numUpsamplings(vit.patchSize);
   const skipLayers = j.skip_layers ?? defaultSkipLayers(vit.numHiddenLayers, vit.patchSize);
   if (!Array.isArray(skipLayers)) throw new Error(`${path}: 'skip_layers' must be a list of layer indices`);
-  return { vit, outChannels: int("out_channels"), featureSize: int("feature_size"), skipLayers };
+  const f = new Fields(j);
+  const head = { outChannels: f.int("out_channels"), featureSize: f.int("feature_size") };
+  f.fail(path);
+  return { vit, ...head, skipLayers };
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { synthDatasets } from "../data/synth-datasets.js";
 import type { ClassificationReport } from "../eval/report.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { writeJson } from "../io/json.js";
 import { FINETUNE_DEFAULTS, finetune } from "../train/finetune.js";
 import { PRETRAIN_DEFAULTS, type PretrainOptions, pretrain } from "../train/pretrain.js";
 import { RECIPES, type Recipe } from "../train/recipes.js";
@@ -138,7 +139,7 @@ export async function runDemo(o: {
     seed: o.seed,
     seconds,
   };
-  writeFileAtomic(join(o.out, "summary.json"), `${JSON.stringify(summary, null, 1)}\n`);
+  writeJson(join(o.out, "summary.json"), summary, 1);
   step("MAE reconstructions and the HTML report");
   reconstructRun({
     run: mae,

@@ -7,6 +7,7 @@ import { evaluateSegmenter } from "../eval/evaluate.js";
 import { confusionToCsv, reportToCsv } from "../eval/format.js";
 import { type ClassificationReport, classificationReport } from "../eval/report.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { isJsonObject, jsonFile } from "../io/json.js";
 import { loadSegmenter, readRunInfo } from "../train/run-info.js";
 import { confusionHeatmapPng } from "../viz/heatmap.js";
 
@@ -15,6 +16,21 @@ export interface RunEvaluation {
   sparse: { report: ClassificationReport; confusion: number[][] };
   full?: { report: ClassificationReport; confusion: number[][] };
 }
+
+/** evaluation.json: the classification reports and confusion counts on the sparse labels and, where the dataset has them, the full masks. */
+export const EVALUATION = jsonFile<RunEvaluation>(
+  "evaluation.json",
+  (f) => {
+    f.text("split");
+    for (const k of ["sparse", "full"]) {
+      const part = f.json[k];
+      if ((k === "sparse" || part !== undefined) && !(isJsonObject(part) && isJsonObject(part.report)))
+        f.problems.push(`'${k}' must hold a report and a confusion matrix`);
+    }
+    return f.json as unknown as RunEvaluation;
+  },
+  1,
+);
 
 /** Evaluates runDir's best checkpoint on a split and writes JSON, CSV and heatmaps to outDir. */
 export async function evaluateRun(
@@ -35,7 +51,7 @@ export async function evaluateRun(
     };
     const out = o.outDir ?? join(runDir, `eval-${o.split}`);
     mkdirSync(out, { recursive: true });
-    writeFileAtomic(join(out, "evaluation.json"), `${JSON.stringify(ev, null, 1)}\n`);
+    EVALUATION.write(out, ev);
     for (const [kind, part] of [
       ["sparse", ev.sparse],
       ["full", ev.full],

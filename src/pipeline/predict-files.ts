@@ -6,6 +6,7 @@ import { UsageError } from "../errors.js";
 import { checkFinite, predictStack } from "../eval/predict.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { IMAGE_EXTENSIONS, readImageStack } from "../io/image-file.js";
+import { writeJson } from "../io/json.js";
 import { writeNpy } from "../io/npy.js";
 import { writePng } from "../io/png.js";
 import { defaultPick } from "../synth/colour.js";
@@ -168,6 +169,6 @@ export function predictFiles(o: PredictFilesOptions, onFile?: (f: PredictedFile)
     classes: legend,
     files: done,
   };
-  writeFileAtomic(join(o.out, "predict.json"), `${JSON.stringify(summary, null, 1)}\n`);
+  writeJson(join(o.out, "predict.json"), summary, 1);
   return done;
 }

@@ -1,6 +1,6 @@
 // What a pre-trained ViTMAE makes of tiles it sees half of: tiles from a dataset split or an image
 // file, reconstructed under a seeded mask and written as PNG grids with reconstruct.json.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { openDataset } from "../data/dataset.js";
 import { tileAt, tileGrid } from "../data/tiles.js";
@@ -8,9 +8,11 @@ import { UsageError } from "../errors.js";
 import { normaliseChannels } from "../eval/predict.js";
 import { resolveDir, writeFileAtomic } from "../io/atomic.js";
 import { readImageStack } from "../io/image-file.js";
+import { readJsonObject, writeJson } from "../io/json.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
 import { defaultPick } from "../synth/colour.js";
 import { rand, scope, stack, type Tensor } from "../torch/index.js";
+import { RUN_FILE } from "../train/run-info.js";
 import { type ReconstructionRow, reconstruct, reconstructionGrid } from "../viz/reconstruct.js";
 
 export interface ReconstructOptions {
@@ -60,8 +62,12 @@ function spread(total: number, count: number): number[] {
 }
 
 function runJson(run: string): { data?: string } | undefined {
-  const p = join(run, "run.json");
-  return existsSync(p) ? (JSON.parse(readFileSync(p, "utf8")) as { data?: string }) : undefined;
+  const p = join(run, RUN_FILE);
+  if (!existsSync(p)) return undefined;
+  const data = readJsonObject(p).data;
+  if (data !== undefined && typeof data !== "string")
+    throw new Error(`${p}: 'data' must be a dataset directory`);
+  return { data };
 }
 
 function datasetTiles(dir: string, split: ReconstructOptions["split"], S: number, count: number): TileSet {
@@ -202,7 +208,7 @@ export function reconstructRun(o: ReconstructOptions): ReconstructSummary {
       meanLoss: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : null,
       grids,
     };
-    writeFileAtomic(join(o.out, "reconstruct.json"), `${JSON.stringify(summary, null, 1)}\n`);
+    writeJson(join(o.out, "reconstruct.json"), summary, 1);
     return summary;
   } finally {
     tiles?.images.dispose();

@@ -1,8 +1,9 @@
 // Run directories: last/ (model + optimiser + trainer state, for --resume) and best/ (the model
 // with the lowest validation loss), each replaced atomically so a killed run keeps the last good one.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { resolveDir, writeDirAtomic, writeFileAtomic } from "../io/atomic.js";
+import { resolveDir, writeDirAtomic } from "../io/atomic.js";
+import { jsonFile } from "../io/json.js";
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../io/safetensors.js";
 import { dispose, type nn, type optim } from "../torch/index.js";
 
@@ -17,6 +18,19 @@ export interface TrainerState {
   bestEpoch: number;
 }
 
+/** last/trainer_state.json; a best loss never reached (Infinity, null in JSON) reads back as Infinity. */
+export const TRAINER_STATE = jsonFile<TrainerState>("trainer_state.json", (f) => ({
+  epoch: f.int("epoch", undefined, 0),
+  step: f.int("step", undefined, 0),
+  bestValLoss: f.num(
+    "bestValLoss",
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+  ),
+  bestEpoch: f.int("bestEpoch", undefined, -1),
+}));
+
 export function saveModelDir(dir: string, model: Savable): void {
   writeDirAtomic(dir, (tmp) => model.savePretrained(tmp));
 }
@@ -26,14 +40,14 @@ export function saveLast(runDir: string, model: Savable, opt: optim.Adam, state:
     model.savePretrained(tmp);
     const sd = opt.stateDict();
     saveSafetensors(join(tmp, "optimizer.safetensors"), sd.tensors, { groups: JSON.stringify(sd.groups) });
-    writeFileAtomic(join(tmp, "trainer_state.json"), `${JSON.stringify(state, null, 2)}\n`);
+    TRAINER_STATE.write(tmp, state);
   });
 }
 
 /** Restores model, optimiser and trainer state from runDir/last; null when there is nothing to resume. */
 export function loadLast(runDir: string, model: nn.Module, opt: optim.Adam): TrainerState | null {
   const dir = resolveDir(join(runDir, "last"));
-  if (!dir || !existsSync(join(dir, "trainer_state.json"))) return null;
+  if (!dir || !existsSync(join(dir, TRAINER_STATE.name))) return null;
   const weights = loadSafetensors(join(dir, "model.safetensors"));
   try {
     model.loadStateDict(weights);
@@ -48,5 +62,5 @@ export function loadLast(runDir: string, model: nn.Module, opt: optim.Adam): Tra
   } finally {
     dispose(tensors);
   }
-  return JSON.parse(readFileSync(join(dir, "trainer_state.json"), "utf8")) as TrainerState;
+  return TRAINER_STATE.read(dir);
 }

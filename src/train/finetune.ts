@@ -2,12 +2,10 @@
 // from scratch) and the MONAI BasicUNet baseline, with the paper's recipe by default and the
 // standard MAE fine-tuning tools (encoder lr, layer decay, warm-up, frozen-encoder epochs) as options.
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { openDataset } from "../data/dataset.js";
 import { type TileBatch, TileLoader } from "../data/loader.js";
 import { evaluateSegmenter } from "../eval/evaluate.js";
 import { classificationReport } from "../eval/report.js";
-import { writeFileAtomic } from "../io/atomic.js";
 import {
   formatEncoderReport,
   freezeEncoder,
@@ -21,6 +19,7 @@ import type { ViTConfig } from "../models/vit.js";
 import { autocast, F, manualSeed, optim, scope, type Tensor, tensor } from "../torch/index.js";
 import { capped, tileTask } from "./batches.js";
 import { paramGroups } from "./param-groups.js";
+import { writeRunInfo } from "./run-info.js";
 import { epochSchedule, trainLoop } from "./trainer.js";
 
 export type Arch = "unetr" | "unet";
@@ -148,10 +147,14 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     if (w.length !== K) throw new Error(`class weights: ${w.length} given for ${K} classes`);
     weight = tensor(w).to(o.device);
   }
-  writeFileAtomic(
-    join(o.out, "run.json"),
-    `${JSON.stringify({ command: o.arch === "unet" ? "train-unet" : "finetune", ...o, classes: m.classes, stats: m.stats, tile: m.height, channels: m.channels }, null, 2)}\n`,
-  );
+  writeRunInfo(o.out, {
+    command: o.arch === "unet" ? "train-unet" : "finetune",
+    ...o,
+    classes: m.classes,
+    stats: m.stats,
+    tile: m.height,
+    channels: m.channels,
+  });
   const lossOf = (b: TileBatch) => {
     const x = o.device === "cpu" ? b.images : b.images.to(o.device);
     const y = o.device === "cpu" ? b.masks! : b.masks!.to(o.device);

@@ -3,12 +3,13 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openDataset } from "../data/dataset.js";
 import { disposeBatch, type TileBatch, TileLoader } from "../data/loader.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { jsonFile } from "../io/json.js";
 import { type PresetName, presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
 import { autocast, manualSeed, noGrad, optim, scope } from "../torch/index.js";
 import { capped, tileTask } from "./batches.js";
 import { Progress } from "./progress.js";
+import { writeRunInfo } from "./run-info.js";
 import { epochSchedule, meanLoss, trainLoop } from "./trainer.js";
 
 export interface PretrainOptions {
@@ -58,6 +59,13 @@ export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, "data" | "out"> = {
   maxSteps: 0,
 };
 
+/** test.json: the best epoch, its validation loss and the best checkpoint's test loss. */
+export const PRETRAIN_SUMMARY = jsonFile("test.json", (f) => ({
+  bestEpoch: f.int("bestEpoch", undefined, -1),
+  bestValLoss: f.numOrNull("bestValLoss"),
+  testLoss: f.numOrNull("testLoss"),
+}));
+
 export interface PretrainResult {
   runDir: string;
   bestEpoch: number;
@@ -76,10 +84,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     normPixLoss: o.normPixLoss,
   });
   mkdirSync(o.out, { recursive: true });
-  writeFileAtomic(
-    join(o.out, "run.json"),
-    `${JSON.stringify({ command: "pretrain", ...o, modelConfig: cfg }, null, 2)}\n`,
-  );
+  writeRunInfo(o.out, { command: "pretrain", ...o, modelConfig: cfg });
   manualSeed(o.seed);
   const model = new ViTMAEForPreTraining(cfg).to(o.device);
   const opt = new optim.Adam(model.parameters(), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
@@ -154,7 +159,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     await test.close();
     best.dispose();
     const summary = { bestEpoch: res.bestEpoch, bestValLoss: res.bestValLoss, testLoss };
-    writeFileAtomic(join(o.out, "test.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    PRETRAIN_SUMMARY.write(o.out, summary);
     return { runDir: o.out, ...summary };
   } finally {
     await train.close();

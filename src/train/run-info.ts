@@ -1,36 +1,57 @@
-// Reading a finished segmentation run: its settings (run.json) and a checkpoint as a model.
-import { existsSync, readFileSync } from "node:fs";
+// A segmentation run's settings (run.json, written by finetune / train-unet) and its checkpoints.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { resolveDir } from "../io/atomic.js";
-import { BasicUNet } from "../models/unet.js";
-import { UNETR } from "../models/unetr.js";
+import { Fields, readJsonObject, writeJson } from "../io/json.js";
+import { loadSegmenterDir, type SegmentationModel } from "../models/registry.js";
 
-export interface SegmentationRunInfo {
-  command: "finetune" | "train-unet";
+export const RUN_FILE = "run.json";
+
+/** What every run.json holds: the command that wrote it, and that command's options. */
+export interface RunInfo {
+  command: "pretrain" | "finetune" | "train-unet";
   data: string;
+  [k: string]: unknown;
+}
+
+/** A finetune / train-unet run.json: the options plus what prediction needs of the training data. */
+export interface SegmentationRunInfo extends RunInfo {
+  command: "finetune" | "train-unet";
   classes: string[];
   stats: { mean: number[]; std: number[] };
   tile: number;
   channels: number;
-  [k: string]: unknown;
 }
 
+/** Writes runDir/run.json. */
+export function writeRunInfo(runDir: string, info: RunInfo): void {
+  writeJson(join(runDir, RUN_FILE), info);
+}
+
+/** runDir/run.json, checked: errors name the file and every bad field. */
 export function readRunInfo(runDir: string): SegmentationRunInfo {
-  const p = join(runDir, "run.json");
+  const p = join(runDir, RUN_FILE);
   if (!existsSync(p)) throw new Error(`${runDir}: not a hemoseg run directory (no run.json)`);
-  const info = JSON.parse(readFileSync(p, "utf8")) as SegmentationRunInfo;
-  if (info.command !== "finetune" && info.command !== "train-unet") {
-    throw new Error(`${p}: a '${info.command}' run, not a segmentation run (finetune or train-unet)`);
+  const json = readJsonObject(p);
+  if (json.command !== "finetune" && json.command !== "train-unet") {
+    throw new Error(`${p}: a '${json.command}' run, not a segmentation run (finetune or train-unet)`);
   }
-  return info;
+  const f = new Fields(json);
+  const channels = f.int("channels");
+  f.text("data");
+  f.texts("classes");
+  f.int("tile");
+  const stats = new Fields(json.stats && typeof json.stats === "object" ? (json.stats as never) : {});
+  stats.nums("mean", channels);
+  stats.nums("std", channels);
+  f.problems.push(...stats.problems.map((m) => `stats: ${m}`));
+  f.fail(p, "run.json");
+  return json as SegmentationRunInfo;
 }
 
 /** Loads runDir/<which> (best or last) as the UNETR or U-Net its config.json names. */
-export function loadSegmenter(runDir: string, which: "best" | "last" = "best"): UNETR | BasicUNet {
+export function loadSegmenter(runDir: string, which: "best" | "last" = "best"): SegmentationModel {
   const dir = resolveDir(join(runDir, which));
   if (!dir) throw new Error(`${runDir}: no ${which}/ checkpoint`);
-  const cfg = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { architecture?: string };
-  if (cfg.architecture === "unetr") return UNETR.fromPretrained(dir);
-  if (cfg.architecture === "basic_unet") return BasicUNet.fromPretrained(dir);
-  throw new Error(`${join(dir, "config.json")}: unknown architecture '${cfg.architecture}'`);
+  return loadSegmenterDir(dir);
 }

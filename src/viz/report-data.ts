@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import type { ClassificationReport } from "../eval/report.js";
+import { isJsonObject, readJson } from "../io/json.js";
 import { readMetrics } from "../train/metrics-log.js";
 import { confusionHeatmapPng } from "./heatmap.js";
 import type {
@@ -15,23 +16,6 @@ import type {
   SummaryBlock,
 } from "./report-html.js";
 import { segmentationExamples } from "./segmentation-examples.js";
-
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new Error(`${path}: cannot be read: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
-  }
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Every .png under dir, depth first, in name order. */
 function pngsUnder(dir: string): string[] {
@@ -47,11 +31,11 @@ function pngsUnder(dir: string): string[] {
 
 function checkReport(r: unknown, where: string): ClassificationReport {
   if (
-    !isObject(r) ||
-    !isObject(r.perClass) ||
+    !isJsonObject(r) ||
+    !isJsonObject(r.perClass) ||
     typeof r.accuracy !== "number" ||
-    !isObject(r.macro) ||
-    !isObject(r.weighted)
+    !isJsonObject(r.macro) ||
+    !isJsonObject(r.weighted)
   )
     throw new Error(`${where}: not a classification report (perClass, accuracy, macro, weighted)`);
   return r as unknown as ClassificationReport;
@@ -59,7 +43,7 @@ function checkReport(r: unknown, where: string): ClassificationReport {
 
 function readEvaluation(path: string): ReportEvaluation {
   const ev = readJson(path);
-  if (!isObject(ev) || !isObject(ev.sparse)) throw new Error(`${path}: no "sparse" evaluation`);
+  if (!isJsonObject(ev) || !isJsonObject(ev.sparse)) throw new Error(`${path}: no "sparse" evaluation`);
   const part = (k: "sparse" | "full") => {
     const p = ev[k] as Record<string, unknown>;
     const report = checkReport(p.report, `${path}: ${k}.report`);
@@ -71,7 +55,7 @@ function readEvaluation(path: string): ReportEvaluation {
   return {
     split: typeof ev.split === "string" ? ev.split : "test",
     sparse: part("sparse"),
-    ...(isObject(ev.full) ? { full: part("full") } : {}),
+    ...(isJsonObject(ev.full) ? { full: part("full") } : {}),
   };
 }
 
@@ -80,7 +64,7 @@ function readReconstructions(dir: string): ReportRun["reconstructions"] {
   if (pngs.length === 0) return undefined;
   const metaPath = join(dir, "reconstruct.json");
   const meta = existsSync(metaPath) ? readJson(metaPath) : undefined;
-  const m = isObject(meta) ? meta : {};
+  const m = isJsonObject(meta) ? meta : {};
   const images: ReportImage[] = pngs.map((p) => ({ png: readFileSync(p), caption: relative(dir, p) }));
   return {
     images,
@@ -95,7 +79,7 @@ export function readRunDir(dir: string, name = basename(resolve(dir))): ReportRu
   const runJson = join(dir, "run.json");
   if (!existsSync(runJson)) throw new Error(`${dir}: not a hemoseg run directory (no run.json)`);
   const options = readJson(runJson);
-  if (!isObject(options) || typeof options.command !== "string")
+  if (!isJsonObject(options) || typeof options.command !== "string")
     throw new Error(`${runJson}: not a run description (no "command")`);
   const run: ReportRun = {
     name,
@@ -107,7 +91,7 @@ export function readRunDir(dir: string, name = basename(resolve(dir))): ReportRu
   const testJson = join(dir, "test.json");
   if (existsSync(testJson)) {
     const t = readJson(testJson);
-    if (isObject(t)) run.test = t as ReportRun["test"];
+    if (isJsonObject(t)) run.test = t as ReportRun["test"];
   }
   run.reconstructions = readReconstructions(join(dir, "reconstructions"));
   const evalDir = join(dir, "eval-test");
@@ -189,10 +173,10 @@ export function collectReport(dirs: string[], o: CollectOptions): ReportInput {
   let summaryTable: SummaryBlock | undefined;
   if (o.summary) {
     const s = readJson(o.summary);
-    if (!isObject(s)) throw new Error(`${o.summary}: not a JSON object`);
+    if (!isJsonObject(s)) throw new Error(`${o.summary}: not a JSON object`);
     const models = Object.fromEntries(
       Object.entries(s).filter(
-        ([, v]) => isObject(v) && (typeof v.accuracy === "number" || typeof v.macro_f1 === "number"),
+        ([, v]) => isJsonObject(v) && (typeof v.accuracy === "number" || typeof v.macro_f1 === "number"),
       ),
     );
     if (Object.keys(models).length === 0) throw new Error(`${o.summary}: no model with accuracy or macro_f1`);

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { readJsonObject } from "../../src/io/json.js";
 import {
   loadViTMAEConfig,
   parseViTConfig,
   parseViTMAEConfig,
-  readJsonObject,
   vitConfigToHF,
   vitMaeConfigToHF,
 } from "../../src/models/hf-config.js";

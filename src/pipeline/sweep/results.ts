@@ -3,10 +3,12 @@
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { writeFileAtomic } from "../../io/atomic.js";
-import type { RunEvaluation } from "../evaluate-run.js";
+import { readJsonObject, writeJson } from "../../io/json.js";
+import { PRETRAIN_SUMMARY } from "../../train/pretrain.js";
+import { EVALUATION } from "../evaluate-run.js";
 import type { SweepPlan, SweepPoint } from "./plan.js";
 import { type Budget, budgetText, type SweepSpec, stableJson } from "./spec.js";
-import { finetuneStatus, pretrainStatus, readJson } from "./status.js";
+import { FINETUNE_RECORD, finetuneStatus, pretrainStatus, TIMING } from "./status.js";
 
 /** Axis keys that vary the random seed: the aggregated table averages over them. */
 const SEED_AXES = new Set(["seed", "pretrain.seed", "finetune.seed"]);
@@ -24,15 +26,15 @@ export function readRow(plan: SweepPlan, p: SweepPoint): SweepRow {
   }
   row.status = "pending";
   const pre =
-    p.pretrainDir && pretrainStatus(p.pretrainDir) === "done"
-      ? readJson(join(p.pretrainDir, "test.json"))
-      : null;
+    p.pretrainDir && pretrainStatus(p.pretrainDir) === "done" ? PRETRAIN_SUMMARY.read(p.pretrainDir) : null;
   row.mae_val_loss = pre?.bestValLoss ?? null;
   row.mae_test_loss = pre?.testLoss ?? null;
   if (!p.finetune) {
     row.mae_best_epoch = pre?.bestEpoch ?? null;
-    const timing = p.pretrainDir && join(p.pretrainDir, "timing.json");
-    row.seconds = timing && existsSync(timing) ? readJson(timing).seconds : null;
+    row.seconds =
+      p.pretrainDir && existsSync(join(p.pretrainDir, TIMING.name))
+        ? TIMING.read(p.pretrainDir).seconds
+        : null;
     if (pre) row.status = "done";
   } else {
     Object.assign(row, {
@@ -43,8 +45,8 @@ export function readRow(plan: SweepPlan, p: SweepPoint): SweepRow {
       full_macro_f1: null,
     });
     if (finetuneStatus(plan, p).status === "done") {
-      const ft = readJson(join(p.runDir, "finetune.json"));
-      const ev = readJson(join(p.runDir, "eval-test", "evaluation.json")) as RunEvaluation;
+      const ft = FINETUNE_RECORD.read(p.runDir);
+      const ev = EVALUATION.read(join(p.runDir, "eval-test"));
       const rep = ev.sparse.report;
       Object.assign(row, {
         best_val_loss: ft.bestValLoss,
@@ -200,7 +202,7 @@ export function writeResults(
     rows,
     aggregated,
   };
-  writeFileAtomic(join(plan.out, "results.json"), `${JSON.stringify(info, null, 1)}\n`);
+  writeJson(join(plan.out, "results.json"), info, 1);
   return { aggregated, markdown };
 }
 
@@ -216,7 +218,7 @@ export interface SweepTable {
 export function sweepSections(outDir: string): SweepTable[] {
   const path = join(outDir, "results.json");
   if (!existsSync(path)) throw new Error(`${outDir}: not a sweep folder (no results.json)`);
-  const info = readJson(path) as {
+  const info = readJsonObject(path) as unknown as {
     title: string;
     description?: string;
     pretrainOnly: boolean;

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { synthDatasets } from "../../data/synth-datasets.js";
 import { writeFileAtomic } from "../../io/atomic.js";
+import { readJson, writeJson } from "../../io/json.js";
 import { finetune } from "../../train/finetune.js";
 import { pretrain } from "../../train/pretrain.js";
 import { evaluateRun } from "../evaluate-run.js";
@@ -11,12 +12,14 @@ import type { SweepPlan, SweepPoint } from "./plan.js";
 import { readRow, type SweepRow, writeResults } from "./results.js";
 import { stableJson } from "./spec.js";
 import {
+  FINETUNE_RECORD,
   finetuneStatus,
+  POINT_FILE,
   planStatus,
   pointRecord,
   pretrainStatus,
-  readJson,
   type StageStatus,
+  TIMING,
 } from "./status.js";
 
 export interface RunSweepOptions {
@@ -100,10 +103,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
       pretrainFailures.set(dir, (e as Error).message);
       throw e;
     }
-    writeFileAtomic(
-      join(dir, "timing.json"),
-      `${JSON.stringify({ seconds: (performance.now() - t0) / 1000 })}\n`,
-    );
+    TIMING.write(dir, { seconds: (performance.now() - t0) / 1000 });
     trained.pretrain++;
   };
 
@@ -124,7 +124,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
         if (st !== "trained") {
           const resume = prepare(p.runDir, st, `${label} fine-tuning`);
           mkdirSync(p.runDir, { recursive: true });
-          writeFileAtomic(join(p.runDir, "point.json"), `${JSON.stringify(pointRecord(plan, p), null, 1)}\n`);
+          writeJson(join(p.runDir, POINT_FILE), pointRecord(plan, p), 1);
           log(
             `${label}: fine-tuning ${p.finetune.arch}${p.pretrainDir ? " from the pre-trained encoder" : " from scratch"}`,
           );
@@ -139,10 +139,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
             quiet: true,
           });
           const seconds = (performance.now() - t0) / 1000;
-          writeFileAtomic(
-            join(p.runDir, "finetune.json"),
-            `${JSON.stringify({ bestEpoch: r.bestEpoch, bestValLoss: r.bestValLoss, seconds })}\n`,
-          );
+          FINETUNE_RECORD.write(p.runDir, { bestEpoch: r.bestEpoch, bestValLoss: r.bestValLoss, seconds });
           trained.finetune++;
         }
         log(`${label}: evaluating on the test split`);

@@ -1,8 +1,9 @@
 // A sweep spec: the data, base pre-training and fine-tuning options, recipes, a budget and a grid
 // of axes; checked key by key with errors naming the spec file and the key.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { SynthDatasetsOptions } from "../../data/synth-datasets.js";
+import { isJsonObject, readJson } from "../../io/json.js";
 import { isPresetName } from "../../models/presets.js";
 import { FINETUNE_DEFAULTS } from "../../train/finetune.js";
 import { PRETRAIN_DEFAULTS, type PretrainOptions } from "../../train/pretrain.js";
@@ -86,8 +87,7 @@ const FINETUNE_KEYS = [...Object.keys(FINETUNE_BASE), "encoderLr"];
 /** A spec problem: names the spec file and the offending key. */
 export class SpecError extends Error {}
 
-export const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+export const isObject = isJsonObject;
 
 function checkOption(
   stage: "pretrain" | "finetune",
@@ -281,9 +281,9 @@ export function validateSpec(raw: unknown, file: string): SweepSpec {
 export function loadSpec(file: string): SweepSpec {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
+    raw = readJson(file, "spec");
   } catch (e) {
-    throw new SpecError(`${file}: ${(e as Error).message}`);
+    throw new SpecError((e as Error).message);
   }
   return validateSpec(raw, file);
 }

@@ -1,18 +1,33 @@
 // Run bookkeeping: what each point's run directories hold (done, trained, partial, missing, or
 // another run's settings), and the --dry-run listing.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, join, relative } from "node:path";
+import { jsonFile, readJsonObject } from "../../io/json.js";
+import { PRETRAIN_SUMMARY } from "../../train/pretrain.js";
+import { EVALUATION } from "../evaluate-run.js";
 import { dataId, type SweepPlan, type SweepPoint } from "./plan.js";
 import { budgetText, isObject, stableJson } from "./spec.js";
 
-/** A JSON file, errors naming it. */
-export function readJson(path: string) {
-  try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
-  }
-}
+/** <run>/finetune.json: how a point's fine-tuning ended. */
+export const FINETUNE_RECORD = jsonFile(
+  "finetune.json",
+  (f) => ({
+    bestEpoch: f.int("bestEpoch", undefined, -1),
+    bestValLoss: f.numOrNull("bestValLoss"),
+    seconds: f.num("seconds", undefined, 0, Number.POSITIVE_INFINITY),
+  }),
+  0,
+);
+
+/** <pretraining>/timing.json: how long a shared pre-training took. */
+export const TIMING = jsonFile(
+  "timing.json",
+  (f) => ({ seconds: f.num("seconds", undefined, 0, Number.POSITIVE_INFINITY) }),
+  0,
+);
+
+/** <run>/point.json: the settings a point's run directory was made with (pointRecord). */
+export const POINT_FILE = "point.json";
 
 export type StageStatus = "done" | "trained" | "partial" | "missing" | "conflict";
 
@@ -28,17 +43,17 @@ export function pointRecord(plan: SweepPlan, p: SweepPoint) {
 }
 
 export function pretrainStatus(dir: string): StageStatus {
-  if (existsSync(join(dir, "test.json"))) return "done";
+  if (existsSync(join(dir, PRETRAIN_SUMMARY.name))) return "done";
   return existsSync(dir) ? "partial" : "missing";
 }
 
 /** done: evaluated; trained: awaiting evaluation; partial: interrupted; conflict: the dir holds another run. */
 export function finetuneStatus(plan: SweepPlan, p: SweepPoint): { status: StageStatus; why?: string } {
   if (!existsSync(p.runDir)) return { status: "missing" };
-  const recPath = join(p.runDir, "point.json");
+  const recPath = join(p.runDir, POINT_FILE);
   if (!existsSync(recPath))
     return { status: "conflict", why: `${p.runDir} exists but was not made by a sweep (no point.json)` };
-  const have = readJson(recPath) as Record<string, unknown>;
+  const have = readJsonObject(recPath);
   const want = pointRecord(plan, p) as Record<string, unknown>;
   if (stableJson(have) !== stableJson(want)) {
     const diff = (a: unknown, b: unknown, at: string): string[] =>
@@ -55,11 +70,11 @@ export function finetuneStatus(plan: SweepPlan, p: SweepPoint): { status: StageS
     };
   }
   if (
-    existsSync(join(p.runDir, "eval-test", "evaluation.json")) &&
-    existsSync(join(p.runDir, "finetune.json"))
+    existsSync(join(p.runDir, "eval-test", EVALUATION.name)) &&
+    existsSync(join(p.runDir, FINETUNE_RECORD.name))
   )
     return { status: "done" };
-  return { status: existsSync(join(p.runDir, "finetune.json")) ? "trained" : "partial" };
+  return { status: existsSync(join(p.runDir, FINETUNE_RECORD.name)) ? "trained" : "partial" };
 }
 
 /** The status of both stages of every point. */
