@@ -2,6 +2,7 @@
 // MONAI's module names so state dicts load both ways: UnetResBlock, UnetrBasicBlock,
 // UnetrPrUpBlock, UnetrUpBlock, UnetOutBlock. Norms are InstanceNorm2d(affine=false, eps 1e-5)
 // (no state-dict keys), activations LeakyReLU(0.01), convs bias-free except the output conv.
+// Shapes below: B batch, C channels, H x W spatial; In/Out the blocks' in/out channel counts.
 import { cat, nn, scope, type Tensor } from "../torch/index.js";
 
 const NEGATIVE_SLOPE = 0.01;
@@ -38,6 +39,7 @@ export class Convolution extends nn.Module {
         : new nn.Conv2d(inChannels, outChannels, o.kernel, { stride, padding: pad, bias }),
     );
   }
+  /** (B, In, H, W) -> (B, Out, H/stride, W/stride), or (B, Out, H·stride, W·stride) transposed. */
   forward(x: Tensor): Tensor {
     return this.conv.forward(x);
   }
@@ -71,10 +73,12 @@ export class UnetResBlock extends nn.Module {
       this.norm3 = this.module("norm3", new nn.InstanceNorm2d(outChannels));
     }
   }
+  /** (B, In, H, W) -> (B, Out, H/stride, W/stride). */
   forward(x: Tensor): Tensor {
     return scope(() => {
-      const h = this.lrelu.forward(this.norm1.forward(this.conv1.forward(x)));
-      const out = this.norm2.forward(this.conv2.forward(h));
+      const h = this.lrelu.forward(this.norm1.forward(this.conv1.forward(x))); // (B, Out, H/s, W/s)
+      const out = this.norm2.forward(this.conv2.forward(h)); // (B, Out, H/s, W/s)
+      // The input as it is, or through a 1x1 conv when channels or stride change: (B, Out, H/s, W/s).
       const res = this.conv3 && this.norm3 ? this.norm3.forward(this.conv3.forward(x)) : x;
       return this.lrelu.forward(out.add(res));
     });
@@ -88,12 +92,13 @@ export class UnetrBasicBlock extends nn.Module {
     super();
     this.layer = this.module("layer", new UnetResBlock(inChannels, outChannels));
   }
+  /** (B, In, H, W) image -> (B, Out, H, W) features. */
   forward(x: Tensor): Tensor {
     return this.layer.forward(x);
   }
 }
 
-/** One step of UnetrPrUpBlock's `blocks` (conv_block and res_block): upsample, then a res block. */
+/** One step of UnetrPrUpBlock's `blocks` (conv_block and res_block): upsample, then a res block; (B, C, H, W) -> (B, C, 2H, 2W). */
 class PrUpStep extends nn.Sequential {
   constructor(channels: number) {
     super([upConv(channels, channels), new UnetResBlock(channels, channels)]);
@@ -113,10 +118,11 @@ export class UnetrPrUpBlock extends nn.Module {
     const steps = Array.from({ length: numLayer }, () => new PrUpStep(outChannels));
     this.blocks = this.module("blocks", new nn.ModuleList(steps));
   }
+  /** (B, In, h, w) token grid -> (B, Out, h·2^(numLayer+1), w·2^(numLayer+1)). */
   forward(x: Tensor): Tensor {
     return scope(() => {
-      let y = this.transpConvInit.forward(x);
-      for (const b of this.blocks) y = b.forward(y);
+      let y = this.transpConvInit.forward(x); // (B, Out, 2h, 2w)
+      for (const b of this.blocks) y = b.forward(y); // doubles H and W each step
       return y;
     });
   }
@@ -131,7 +137,9 @@ export class UnetrUpBlock extends nn.Module {
     this.transpConv = this.module("transp_conv", upConv(inChannels, outChannels));
     this.convBlock = this.module("conv_block", new UnetResBlock(2 * outChannels, outChannels));
   }
+  /** x (B, In, H, W) and skip (B, Out, 2H, 2W) -> (B, Out, 2H, 2W). */
   forward(x: Tensor, skip: Tensor): Tensor {
+    // upsampled (B, Out, 2H, 2W) ++ skip (B, Out, 2H, 2W) on channels -> (B, 2·Out, 2H, 2W)
     return scope(() => this.convBlock.forward(cat([this.transpConv.forward(x), skip], 1)));
   }
 }
@@ -143,6 +151,7 @@ export class UnetOutBlock extends nn.Module {
     super();
     this.conv = this.module("conv", new Convolution(inChannels, outChannels, { kernel: 1, bias: true }));
   }
+  /** (B, In, H, W) features -> (B, classes, H, W) logits. */
   forward(x: Tensor): Tensor {
     return this.conv.forward(x);
   }
