@@ -110,6 +110,10 @@ test("fine-tuning with layer decay, an encoder rate and a frozen epoch: per-grou
   assert.deepEqual(Object.keys(lrs).sort(), Object.keys(want).sort());
   for (const [k, v] of Object.entries(want))
     assert.ok(Math.abs(lrs[k] - v) < 1e-15, `${k}: ${lrs[k]} vs ${v}`);
+  // metrics.jsonl logs every group's rate, by name (lr stays the first group's, the embeddings').
+  const logged = readMetrics(join(out, "metrics.jsonl"));
+  assert.deepEqual(logged[0].lrs, lrs);
+  assert.equal(logged[0].lr, lrs["encoder.0"]);
   // The encoder was frozen for the only epoch: every vit.* tensor is the MAE's, bit for bit,
   // while the blocks around it trained.
   const before = loadSafetensors(join(mae, "model.safetensors"));
