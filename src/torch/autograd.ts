@@ -2,7 +2,7 @@
 import { N } from "./native.js";
 
 function withGrad<T>(enabled: boolean, fn: () => T): T {
-  const prev = N.isGradEnabled() as boolean;
+  const prev = N.isGradEnabled();
   N.setGradEnabled(enabled);
   try {
     return fn();
@@ -21,7 +21,7 @@ export const isGradEnabled = (): boolean => N.isGradEnabled();
  */
 export function autocast<T>(device: string, fn: () => T, dtype: "bfloat16" | "float16" = "bfloat16"): T {
   const kind = device.startsWith("cuda") ? "cuda" : "cpu";
-  const prev = N.autocastEnter(kind, dtype) as boolean;
+  const prev = N.autocastEnter(kind, dtype);
   try {
     return fn();
   } finally {

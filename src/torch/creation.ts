@@ -1,7 +1,7 @@
 // Tensor factories, joining, RNG and device queries.
 import type { Device, DType, TypedArray } from "./dtype.js";
 import { dtypeOf } from "./dtype.js";
-import { type Handle, N } from "./native.js";
+import { N } from "./native.js";
 import { Tensor } from "./tensor.js";
 
 export interface Options {
@@ -130,11 +130,11 @@ export function allclose(a: Tensor, b: Tensor, rtol = 1e-5, atol = 1e-8): boolea
 
 /** Reads a tensor's bytes from a file at offset (one copy, straight into the tensor). */
 export function fromFile(path: string, offset: number, shape: number[], dtype: DType): Tensor {
-  return new Tensor(N.readFile(path, offset, shape, dtype) as Handle);
+  return new Tensor(N.readFile(path, offset, shape, dtype));
 }
 /** A tensor over a memory-mapped file region; pages load on demand; writes stay private (copy-on-write). */
 export function mmapFile(path: string, offset: number, shape: number[], dtype: DType): Tensor {
-  return new Tensor(N.mmapFile(path, offset, shape, dtype) as Handle);
+  return new Tensor(N.mmapFile(path, offset, shape, dtype));
 }
 
 export function manualSeed(seed: number): void {

@@ -4,11 +4,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Opaque reference to one native tensor. */
-export type Handle = { readonly __handle: unique symbol };
+import type { NativeOps } from "./ops.js";
 
-// biome-ignore lint/suspicious/noExplicitAny: the op table is untyped by nature; src/torch wraps it.
-export type NativeOps = Record<string, (...args: any[]) => any> & { torchVersion: string };
+export type { Handle, NativeOps } from "./ops.js";
 
 export interface NativeInfo {
   libtorch: string;

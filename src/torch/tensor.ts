@@ -21,7 +21,7 @@ export class Tensor {
 
   // ---- metadata ---------------------------------------------------------------
   get shape(): number[] {
-    this.#shape ??= N.shape(this.handle) as number[];
+    this.#shape ??= N.shape(this.handle);
     return this.#shape.slice();
   }
   get ndim(): number {
@@ -100,7 +100,7 @@ export class Tensor {
   to(target: DType | Device, nonBlocking = false): Tensor {
     if (target === "cpu" || target.startsWith("cuda"))
       return new Tensor(N.toDevice(this.handle, target, nonBlocking));
-    return new Tensor(N.toDtype(this.handle, target));
+    return new Tensor(N.toDtype(this.handle, target as DType));
   }
   float(): Tensor {
     return this.to("float32");
@@ -200,10 +200,10 @@ export class Tensor {
     return (hs as Handle[]).map((h) => new Tensor(h));
   }
   chunk(chunks: number, dim = 0): Tensor[] {
-    return (N.chunk(this.handle, chunks, dim) as Handle[]).map((h) => new Tensor(h));
+    return N.chunk(this.handle, chunks, dim).map((h) => new Tensor(h));
   }
   unbind(dim = 0): Tensor[] {
-    return (N.unbind(this.handle, dim) as Handle[]).map((h) => new Tensor(h));
+    return N.unbind(this.handle, dim).map((h) => new Tensor(h));
   }
   flip(dims: Dims): Tensor {
     return new Tensor(N.flip(this.handle, asDims(dims)));
@@ -213,37 +213,36 @@ export class Tensor {
   }
 
   // ---- arithmetic (broadcasting; numbers are scalars) ------------------------
-  #bin(op: string, o: Other, ...extra: unknown[]): Tensor {
-    return typeof o === "number"
-      ? new Tensor(N[op + "S"](this.handle, o))
-      : new Tensor(N[op](this.handle, o.handle, ...extra));
+  /** A binary op: its tensor-tensor form, or its tensor-scalar form when o is a number. */
+  #bin(o: Other, tt: (a: Handle, b: Handle) => Handle, ts: (a: Handle, s: number) => Handle): Tensor {
+    return new Tensor(typeof o === "number" ? ts(this.handle, o) : tt(this.handle, o.handle));
   }
   add(o: Other, alpha?: number): Tensor {
-    return this.#bin("add", o, alpha);
+    return this.#bin(o, (a, b) => N.add(a, b, alpha), N.addS);
   }
   sub(o: Other, alpha?: number): Tensor {
-    return this.#bin("sub", o, alpha);
+    return this.#bin(o, (a, b) => N.sub(a, b, alpha), N.subS);
   }
   mul(o: Other): Tensor {
-    return this.#bin("mul", o);
+    return this.#bin(o, N.mul, N.mulS);
   }
   div(o: Other): Tensor {
-    return this.#bin("div", o);
+    return this.#bin(o, N.div, N.divS);
   }
   pow(o: Other): Tensor {
-    return this.#bin("pow", o);
+    return this.#bin(o, N.pow, N.powS);
   }
   maximum(o: Other): Tensor {
-    return this.#bin("maximum", o);
+    return this.#bin(o, N.maximum, N.maximumS);
   }
   minimum(o: Other): Tensor {
-    return this.#bin("minimum", o);
+    return this.#bin(o, N.minimum, N.minimumS);
   }
   remainder(o: Other): Tensor {
-    return this.#bin("remainder", o);
+    return this.#bin(o, N.remainder, N.remainderS);
   }
   floorDivide(o: Other): Tensor {
-    return this.#bin("floorDivide", o);
+    return this.#bin(o, N.floorDivide, N.floorDivideS);
   }
   /** s - this */
   rsub(s: number): Tensor {
@@ -254,22 +253,22 @@ export class Tensor {
     return new Tensor(N.rdivS(this.handle, s));
   }
   eq(o: Other): Tensor {
-    return this.#bin("eq", o);
+    return this.#bin(o, N.eq, N.eqS);
   }
   ne(o: Other): Tensor {
-    return this.#bin("ne", o);
+    return this.#bin(o, N.ne, N.neS);
   }
   lt(o: Other): Tensor {
-    return this.#bin("lt", o);
+    return this.#bin(o, N.lt, N.ltS);
   }
   le(o: Other): Tensor {
-    return this.#bin("le", o);
+    return this.#bin(o, N.le, N.leS);
   }
   gt(o: Other): Tensor {
-    return this.#bin("gt", o);
+    return this.#bin(o, N.gt, N.gtS);
   }
   ge(o: Other): Tensor {
-    return this.#bin("ge", o);
+    return this.#bin(o, N.ge, N.geS);
   }
   logicalAnd(o: Tensor): Tensor {
     return new Tensor(N.logicalAnd(this.handle, o.handle));
@@ -280,74 +279,74 @@ export class Tensor {
   logicalNot(): Tensor {
     return new Tensor(N.logicalNot(this.handle));
   }
-  #un(op: string): Tensor {
-    return new Tensor(N[op](this.handle));
+  #un(op: (a: Handle) => Handle): Tensor {
+    return new Tensor(op(this.handle));
   }
   sqrt(): Tensor {
-    return this.#un("sqrt");
+    return this.#un(N.sqrt);
   }
   rsqrt(): Tensor {
-    return this.#un("rsqrt");
+    return this.#un(N.rsqrt);
   }
   exp(): Tensor {
-    return this.#un("exp");
+    return this.#un(N.exp);
   }
   log(): Tensor {
-    return this.#un("log");
+    return this.#un(N.log);
   }
   log1p(): Tensor {
-    return this.#un("log1p");
+    return this.#un(N.log1p);
   }
   abs(): Tensor {
-    return this.#un("abs");
+    return this.#un(N.abs);
   }
   neg(): Tensor {
-    return this.#un("neg");
+    return this.#un(N.neg);
   }
   sign(): Tensor {
-    return this.#un("sign");
+    return this.#un(N.sign);
   }
   floor(): Tensor {
-    return this.#un("floor");
+    return this.#un(N.floor);
   }
   ceil(): Tensor {
-    return this.#un("ceil");
+    return this.#un(N.ceil);
   }
   round(): Tensor {
-    return this.#un("round");
+    return this.#un(N.round);
   }
   reciprocal(): Tensor {
-    return this.#un("reciprocal");
+    return this.#un(N.reciprocal);
   }
   sin(): Tensor {
-    return this.#un("sin");
+    return this.#un(N.sin);
   }
   cos(): Tensor {
-    return this.#un("cos");
+    return this.#un(N.cos);
   }
   erf(): Tensor {
-    return this.#un("erf");
+    return this.#un(N.erf);
   }
   erfinv(): Tensor {
-    return this.#un("erfinv");
+    return this.#un(N.erfinv);
   }
   square(): Tensor {
-    return this.#un("square");
+    return this.#un(N.square);
   }
   isnan(): Tensor {
-    return this.#un("isnan");
+    return this.#un(N.isnan);
   }
   isfinite(): Tensor {
-    return this.#un("isfinite");
+    return this.#un(N.isfinite);
   }
   relu(): Tensor {
-    return this.#un("relu");
+    return this.#un(N.relu);
   }
   sigmoid(): Tensor {
-    return this.#un("sigmoid");
+    return this.#un(N.sigmoid);
   }
   tanh(): Tensor {
-    return this.#un("tanh");
+    return this.#un(N.tanh);
   }
   clamp(min?: number | null, max?: number | null): Tensor {
     return new Tensor(N.clamp(this.handle, min ?? null, max ?? null));
@@ -390,11 +389,11 @@ export class Tensor {
     return this.amin();
   }
   maxDim(dim: number, keepdim = false): [Tensor, Tensor] {
-    const [v, i] = N.maxDim(this.handle, dim, keepdim) as Handle[];
+    const [v, i] = N.maxDim(this.handle, dim, keepdim);
     return [new Tensor(v), new Tensor(i)];
   }
   minDim(dim: number, keepdim = false): [Tensor, Tensor] {
-    const [v, i] = N.minDim(this.handle, dim, keepdim) as Handle[];
+    const [v, i] = N.minDim(this.handle, dim, keepdim);
     return [new Tensor(v), new Tensor(i)];
   }
   argmax(dim?: number, keepdim = false): Tensor {
@@ -413,21 +412,21 @@ export class Tensor {
     return new Tensor(N.norm(this.handle, p, dims === undefined ? null : asDims(dims), keepdim));
   }
   any(): Tensor {
-    return this.#un("any");
+    return this.#un(N.any);
   }
   all(): Tensor {
-    return this.#un("all");
+    return this.#un(N.all);
   }
   /** Stable sort by default, so equal keys keep their order (as MAE's argsort of noise needs). */
   sort(dim = -1, descending = false, stable = true): [Tensor, Tensor] {
-    const [v, i] = N.sort(this.handle, dim, descending, stable) as Handle[];
+    const [v, i] = N.sort(this.handle, dim, descending, stable);
     return [new Tensor(v), new Tensor(i)];
   }
   argsort(dim = -1, descending = false, stable = true): Tensor {
     return new Tensor(N.argsort(this.handle, dim, descending, stable));
   }
   topk(k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] {
-    const [v, i] = N.topk(this.handle, k, dim, largest, sorted) as Handle[];
+    const [v, i] = N.topk(this.handle, k, dim, largest, sorted);
     return [new Tensor(v), new Tensor(i)];
   }
 

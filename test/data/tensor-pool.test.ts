@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { TensorPool } from "../../src/data/tensor-pool.js";
 import { liveTensors } from "../../src/torch/index.js";
-import { N } from "../../src/torch/native.js";
+import { type Handle, N } from "../../src/torch/native.js";
 
 const data = (v: number) => new Float32Array(6).fill(v);
 
@@ -18,7 +18,7 @@ test("the pool recycles a batch's storage only once nobody else refers to it", (
   const b = pool.take(data(2), [2, 3], "float32");
   assert.deepEqual(Array.from(view.toFloat32Array()), [1, 1, 1, 1, 1, 1]);
   view.dispose();
-  const storageOf = (t: { handle: unknown }) => N.storageUseCount(t.handle);
+  const storageOf = (t: { handle: Handle }) => N.storageUseCount(t.handle);
   assert.equal(storageOf(b), 2, "the pool's reference and the batch");
   b.dispose();
   // Both storages are free now: the next batches reuse them (the pool stays at its two).
