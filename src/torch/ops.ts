@@ -8,6 +8,18 @@ import type { DType } from "./dtype.js";
 /** Opaque reference to one native tensor. */
 export type Handle = { readonly __handle: unique symbol };
 
+/** batchNorm and instanceNorm: input, weight, bias, running mean and var, training, momentum, eps. */
+type NormOp = (
+  t0: Handle,
+  t1: Handle | null | undefined,
+  t2: Handle | null | undefined,
+  t3: Handle | null | undefined,
+  t4: Handle | null | undefined,
+  flag5: boolean,
+  n6: number,
+  n7: number,
+) => Handle;
+
 export interface NativeOps {
   readonly torchVersion: string;
   abs(t0: Handle): Handle;
@@ -48,16 +60,7 @@ export interface NativeOps {
     flag5: boolean,
   ): Handle;
   backward(t0: Handle, t1?: Handle | null, flag2?: boolean | null): void;
-  batchNorm(
-    t0: Handle,
-    t1: Handle | null | undefined,
-    t2: Handle | null | undefined,
-    t3: Handle | null | undefined,
-    t4: Handle | null | undefined,
-    flag5: boolean,
-    n6: number,
-    n7: number,
-  ): Handle;
+  batchNorm: NormOp;
   bincount(t0: Handle, t1?: Handle | null, n2?: number | null): Handle;
   bmm(t0: Handle, t1: Handle): Handle;
   cat(ts0: Handle[], n1: number): Handle;
@@ -147,16 +150,7 @@ export interface NativeOps {
   index(t0: Handle, indices1: (Handle | null)[]): Handle;
   indexPut_(t0: Handle, indices1: (Handle | null)[], t2: Handle, flag3?: boolean | null): void;
   indexSelect(t0: Handle, n1: number, t2: Handle): Handle;
-  instanceNorm(
-    t0: Handle,
-    t1: Handle | null | undefined,
-    t2: Handle | null | undefined,
-    t3: Handle | null | undefined,
-    t4: Handle | null | undefined,
-    flag5: boolean,
-    n6: number,
-    n7: number,
-  ): Handle;
+  instanceNorm: NormOp;
   interpolate(t0: Handle, ints1: number[], s2: string, flag3?: boolean | null): Handle;
   isDisposed(t0: Handle): boolean;
   isfinite(t0: Handle): Handle;
