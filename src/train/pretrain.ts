@@ -6,7 +6,7 @@ import { disposeBatch, type TileBatch, TileLoader } from "../data/loader.js";
 import { jsonFile } from "../io/json.js";
 import { type PresetName, presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
-import { autocast, manualSeed, noGrad, optim, scope } from "../torch/index.js";
+import { autocast, manualSeed, noGrad, optim, scope, type Tensor } from "../torch/index.js";
 import { capped, tileTask } from "./batches.js";
 import { Progress } from "./progress.js";
 import { writeRunInfo } from "./run-info.js";
@@ -22,9 +22,17 @@ export interface PretrainOptions {
   epochs: number;
   /** Tiles per step (the paper: 16 stacks = 256 tiles). */
   batchTiles: number;
+  /** Learning rate (ignored when blr is set). */
   lr: number;
+  /** Base learning rate: lr = blr x batchTiles / 256, MAE's scaling rule (unset: lr applies). */
+  blr?: number;
+  /** "adam" (the paper: L2 weight decay in the gradient) or "adamw" (decoupled weight decay). */
+  optimizer?: PretrainOptimizer;
   betas: [number, number];
-  weightDecay: number;
+  /** Unset: 0 with Adam (the paper), 0.05 with AdamW (MAE's usual value). */
+  weightDecay?: number;
+  /** Maximum global L2 norm of the gradients of a step (0 or unset: no clipping). */
+  clipGrad?: number;
   /** Linear warm-up epochs before a cosine decay; 0 with cosine off keeps lr constant (the paper). */
   warmupEpochs: number;
   cosine: boolean;
@@ -38,6 +46,44 @@ export interface PretrainOptions {
   maxSteps: number;
 }
 
+export type PretrainOptimizer = "adam" | "adamw";
+export const PRETRAIN_OPTIMIZERS: readonly PretrainOptimizer[] = ["adam", "adamw"];
+/** AdamW's weight decay when none is given (MAE pre-trains with 0.05). */
+export const ADAMW_WEIGHT_DECAY = 0.05;
+
+/** The optimiser settings a run uses: lr from blr when set, weight decay by optimiser when unset. */
+export function pretrainRecipe(
+  o: Pick<PretrainOptions, "lr" | "blr" | "optimizer" | "weightDecay" | "batchTiles" | "clipGrad">,
+): {
+  optimizer: PretrainOptimizer;
+  lr: number;
+  weightDecay: number;
+  clipGrad: number;
+} {
+  const optimizer = o.optimizer ?? "adam";
+  if (!PRETRAIN_OPTIMIZERS.includes(optimizer))
+    throw new Error(`optimizer must be adam or adamw, not '${optimizer}'`);
+  if (o.blr !== undefined && !(o.blr > 0)) throw new Error(`blr must be positive, got ${o.blr}`);
+  if (o.clipGrad !== undefined && !(o.clipGrad >= 0))
+    throw new Error(`clipGrad must be a non-negative number, got ${o.clipGrad}`);
+  return {
+    optimizer,
+    lr: o.blr !== undefined ? (o.blr * o.batchTiles) / 256 : o.lr,
+    weightDecay: o.weightDecay ?? (optimizer === "adamw" ? ADAMW_WEIGHT_DECAY : 0),
+    clipGrad: o.clipGrad ?? 0,
+  };
+}
+
+/** The optimiser pretrain() steps with: Adam (L2 weight decay) or AdamW (decoupled), from pretrainRecipe. */
+export function pretrainOptimizer(
+  params: Tensor[],
+  o: Parameters<typeof pretrainRecipe>[0] & { betas: [number, number] },
+): optim.Adam {
+  const r = pretrainRecipe(o);
+  const Opt = r.optimizer === "adamw" ? optim.AdamW : optim.Adam;
+  return new Opt(params, { lr: r.lr, betas: o.betas, weightDecay: r.weightDecay });
+}
+
 export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, "data" | "out"> = {
   model: "model1",
   patch: 4,
@@ -47,7 +93,6 @@ export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, "data" | "out"> = {
   batchTiles: 256,
   lr: 1e-5,
   betas: [0.9, 0.95],
-  weightDecay: 0,
   warmupEpochs: 0,
   cosine: false,
   tile: 64,
@@ -83,11 +128,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     maskRatio: o.maskRatio,
     normPixLoss: o.normPixLoss,
   });
+  const recipe = pretrainRecipe(o);
   mkdirSync(o.out, { recursive: true });
-  writeRunInfo(o.out, { command: "pretrain", ...o, modelConfig: cfg });
+  writeRunInfo(o.out, { command: "pretrain", ...o, ...recipe, modelConfig: cfg });
   manualSeed(o.seed);
   const model = new ViTMAEForPreTraining(cfg).to(o.device);
-  const opt = new optim.Adam(model.parameters(), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
+  const opt = pretrainOptimizer(model.parameters(), o);
   const loader = (split: "train" | "val" | "test") =>
     new TileLoader(ds, {
       split,
@@ -129,6 +175,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       seed: o.seed,
       resume: o.resume,
       schedule,
+      clipGrad: recipe.clipGrad,
       train: { batches: (e) => capped(train.epoch(e), o.maxSteps), count: steps },
       task: tileTask(lossOf),
       validate: async (e) => {

@@ -3,7 +3,7 @@
 // batch, the validation metrics, which epoch is best) is passed in.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { manualSeed, type optim, scope, type Tensor } from "../torch/index.js";
+import { manualSeed, optim, scope, type Tensor } from "../torch/index.js";
 import { applySchedule, type Schedule, warmupCosine } from "../torch/optim/schedule.js";
 import { loadLast, type Savable, saveLast, saveModelDir, type TrainerState } from "./checkpoint.js";
 import { MetricsLog } from "./metrics-log.js";
@@ -44,6 +44,8 @@ export interface LoopOptions<B> {
   /** Multiplier of each group's base learning rate by optimiser step. */
   schedule?: Schedule;
   resume?: boolean;
+  /** Maximum global L2 norm of each step's gradients (0 or unset: no clipping). */
+  clipGrad?: number;
   /** Called once per epoch before training (e.g. to unfreeze an encoder after warm-up epochs). */
   beforeEpoch?: (epoch: number) => void;
 }
@@ -86,12 +88,13 @@ export async function meanLoss<B>(
 }
 
 /** One optimiser step on a batch: zero the gradients, loss, backward, step; frees the batch. */
-function optimiserStep<B>(opt: optim.Adam, task: BatchTask<B>, batch: B): StepResult {
+export function optimiserStep<B>(opt: optim.Adam, task: BatchTask<B>, batch: B, clipGrad = 0): StepResult {
   return scope(() => {
     opt.zeroGrad();
     const loss = task.loss(batch);
     loss.backward();
     // The gradients of this batch are ready here, before the optimiser uses them.
+    if (clipGrad > 0) optim.clipGradNorm(opt.params, clipGrad);
     opt.step();
     const r = { loss: loss.item(), n: task.size(batch) };
     task.release(batch);
@@ -127,7 +130,7 @@ export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
       o.train.batches(epoch),
       (b) => {
         if (o.schedule) applySchedule(groups, baseLrs, o.schedule, state.step);
-        const r = optimiserStep(o.optimizer, o.task, b);
+        const r = optimiserStep(o.optimizer, o.task, b, o.clipGrad);
         state.step++;
         return r;
       },

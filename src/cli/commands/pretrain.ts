@@ -1,7 +1,13 @@
 // hemoseg pretrain: ViTMAE pre-training with the paper's defaults.
 import type { Command } from "commander";
 import { isPresetName } from "../../models/presets.js";
-import { PRETRAIN_DEFAULTS as D, pretrain } from "../../train/pretrain.js";
+import {
+  ADAMW_WEIGHT_DECAY,
+  PRETRAIN_DEFAULTS as D,
+  PRETRAIN_OPTIMIZERS,
+  type PretrainOptimizer,
+  pretrain,
+} from "../../train/pretrain.js";
 import { applyCommon, type CommonOptions, int, list, num, UsageError, withCommon } from "../common.js";
 
 interface Opts extends CommonOptions {
@@ -15,8 +21,11 @@ interface Opts extends CommonOptions {
   batchStacks?: number;
   batchTiles?: number;
   lr: number;
+  blr?: number;
+  optimizer: string;
   betas: string[];
-  weightDecay: number;
+  weightDecay?: number;
+  clipGrad?: number;
   warmupEpochs: number;
   cosine: boolean;
   tile: number;
@@ -39,8 +48,27 @@ export function registerPretrain(program: Command): void {
     .option("--batch-stacks <n>", "batch size in stacks (x tiles per stack); the paper: 16")
     .option("--batch-tiles <n>", "batch size in tiles (overrides --batch-stacks)")
     .option("--lr <lr>", "learning rate", num, D.lr)
+    .option(
+      "--blr <r>",
+      "base learning rate, scaled by batch as MAE does: lr = blr x batch tiles / 256 (not with --lr)",
+      num,
+    )
+    .option(
+      "--optimizer <name>",
+      `adam (the paper; --weight-decay is L2 in the gradient) or adamw (AdamW: decoupled weight decay, ${ADAMW_WEIGHT_DECAY} unless --weight-decay)`,
+      "adam",
+    )
     .option("--betas <b1,b2>", "Adam betas", list, D.betas.map(String))
-    .option("--weight-decay <wd>", "weight decay", num, D.weightDecay)
+    .option(
+      "--weight-decay <wd>",
+      `weight decay (default: 0 with adam, ${ADAMW_WEIGHT_DECAY} with adamw)`,
+      num,
+    )
+    .option(
+      "--clip-grad <norm>",
+      "clip each step's gradients to this global L2 norm (default: no clipping)",
+      num,
+    )
     .option("--warmup-epochs <n>", "linear warm-up epochs", num, D.warmupEpochs)
     .option("--cosine", "cosine decay of the learning rate after warm-up", false)
     .option("--tile <n>", "tile size", int, D.tile)
@@ -48,8 +76,17 @@ export function registerPretrain(program: Command): void {
     .option("--resume", "continue from <out>/last", false)
     .option("--workers <n>", "data-loading threads", int, D.workers)
     .option("--max-steps <n>", "cap on steps per epoch (0: whole split)", int, D.maxSteps)
-    .action(async (o: Opts) => {
+    .action(async (o: Opts, cmd: Command) => {
       const device = applyCommon(o);
+      if (!PRETRAIN_OPTIMIZERS.includes(o.optimizer as PretrainOptimizer))
+        throw new UsageError(`--optimizer must be adam or adamw (AdamW), not '${o.optimizer}'`);
+      if (o.blr !== undefined && cmd.getOptionValueSource("lr") === "cli")
+        throw new UsageError("--lr and --blr cannot both be given: --blr sets lr = blr x batch tiles / 256");
+      if (o.blr !== undefined && !(o.blr > 0)) throw new UsageError(`--blr must be positive, got ${o.blr}`);
+      if (o.clipGrad !== undefined && !(o.clipGrad > 0))
+        throw new UsageError(`--clip-grad must be a positive gradient norm, got ${o.clipGrad}`);
+      if (o.weightDecay !== undefined && !(o.weightDecay >= 0))
+        throw new UsageError(`--weight-decay must be non-negative, got ${o.weightDecay}`);
       if (!isPresetName(o.model)) throw new UsageError(`--model must be model1 or model2, not '${o.model}'`);
       const tilesPerStack = 16; // 256 x 256 stacks cut into 64 x 64 tiles
       const batchTiles = o.batchTiles
@@ -63,6 +100,7 @@ export function registerPretrain(program: Command): void {
       const r = await pretrain({
         ...o,
         model: o.model,
+        optimizer: o.optimizer as PretrainOptimizer,
         device,
         batchTiles,
         betas: [Number(o.betas[0]), Number(o.betas[1])],

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { SynthDatasetsOptions } from "../../data/synth-datasets.js";
+import { ADAMW_WEIGHT_DECAY } from "../../train/pretrain.js";
 import { RECIPES } from "../../train/recipes.js";
 import {
   FINETUNE_BASE,
@@ -93,6 +94,8 @@ export function planSweep(spec: SweepSpec, o: { out: string; seed?: number; name
       ...pick("pretrain"),
     };
     pre.epochs = scaled(pre.epochs);
+    // Resolved here so that a sweep's Adam runs keep the identity (and cache) they had before AdamW.
+    pre.weightDecay ??= pre.optimizer === "adamw" ? ADAMW_WEIGHT_DECAY : 0;
     // "featureSize-64", but "paper" and "model1" where the value names itself.
     const part = (a: (typeof axes)[number]) => {
       const v = valueText(values[a.key]);

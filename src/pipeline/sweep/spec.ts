@@ -71,6 +71,7 @@ const POSITIVE_KEYS = new Set([
   "featureSize",
   "lr",
   "encoderLr",
+  "blr",
 ]);
 
 const strip = <T extends object>(o: T, keys: string[]) =>
@@ -80,7 +81,9 @@ export const FINETUNE_BASE = {
   ...strip(FINETUNE_DEFAULTS, ["device", "resume"]),
   arch: "unetr",
 } as FinetuneSettings;
-const PRETRAIN_KEYS = Object.keys(PRETRAIN_BASE);
+/** Optional pre-training keys, absent from the defaults (pretrainRecipe resolves them). */
+const PRETRAIN_OPTIONAL = ["blr", "optimizer", "weightDecay", "clipGrad"];
+const PRETRAIN_KEYS = [...Object.keys(PRETRAIN_BASE), ...PRETRAIN_OPTIONAL];
 /** encoderLr is optional (absent from the defaults: the head's lr applies). */
 const FINETUNE_KEYS = [...Object.keys(FINETUNE_BASE), "encoderLr"];
 
@@ -100,8 +103,12 @@ function checkOption(
   const known = stage === "pretrain" ? PRETRAIN_KEYS : FINETUNE_KEYS;
   if (!known.includes(key)) fail(`${at}: unknown ${stage} option '${key}' (known: ${known.join(", ")})`);
   const dflt = (stage === "pretrain" ? PRETRAIN_BASE : FINETUNE_BASE) as unknown as Record<string, unknown>;
-  const want = key === "encoderLr" ? 0 : dflt[key];
-  if (key === "model") {
+  const want =
+    key === "encoderLr" || (stage === "pretrain" && PRETRAIN_OPTIONAL.includes(key)) ? 0 : dflt[key];
+  if (key === "optimizer") {
+    if (v !== "adam" && v !== "adamw")
+      fail(`${at}: optimizer must be "adam" or "adamw" (AdamW), got ${JSON.stringify(v)}`);
+  } else if (key === "model") {
     if (typeof v !== "string" || !isPresetName(v))
       fail(`${at}: model must be model1 or model2, got ${JSON.stringify(v)}`);
   } else if (key === "arch") {
@@ -246,6 +253,11 @@ export function validateSpec(raw: unknown, file: string): SweepSpec {
       }
     }
   }
+
+  const setsPretrain = (k: string) =>
+    (isObject(s.pretrain) && s.pretrain[k] !== undefined) || (isObject(s.grid) && `pretrain.${k}` in s.grid);
+  if (setsPretrain("lr") && setsPretrain("blr"))
+    fail("pretrain: lr and blr cannot both be set (blr sets lr = blr x batchTiles / 256)");
 
   if (!isObject(s.grid)) fail(`grid must be an object of axes, e.g. { "finetune.featureSize": [32, 64] }`);
   if ("seed" in s.grid && ("pretrain.seed" in s.grid || "finetune.seed" in s.grid))
