@@ -17,6 +17,11 @@ import { type TileGrid, type TileRef, tileAt, tileGrid } from "./tiles.js";
 export interface TileLoaderOptions {
   /** Which stacks: a split of the dataset, or "all" (default "train"). */
   split?: SplitName | "all";
+  /**
+   * Only the first `subset` stacks of a shuffle of the split seeded by `seed` (default 0: all), e.g.
+   * fewer labelled tiles for a label-scarcity curve; a smaller subset is part of a larger one.
+   */
+  subset?: number;
   /** Tile side T (default 64). */
   tile?: number;
   /** Tiles per batch (default 32). */
@@ -67,6 +72,9 @@ interface Lane {
   dead?: Error;
 }
 
+/** Seed word of the subset shuffle, apart from the per-epoch streams (seed, epoch, 1 | 2). */
+const SUBSET_STREAM = 0x5b5e7;
+
 export class TileLoader {
   readonly dataset: Dataset;
   readonly grid: TileGrid;
@@ -89,6 +97,7 @@ export class TileLoader {
     const train = split === "train";
     this.opts = {
       split,
+      subset: options.subset ?? 0,
       tile: options.tile ?? 64,
       batchSize: options.batchSize ?? 32,
       shuffle: options.shuffle ?? train,
@@ -119,6 +128,16 @@ export class TileLoader {
     if (split === "all") this.stacks = Array.from({ length: m.count }, (_, i) => i);
     else if (split === "train" || split === "val" || split === "test") this.stacks = m.split[split];
     else throw new Error(`TileLoader: unknown split "${split}" (train, val, test or all)`);
+    if (!Number.isInteger(o.subset) || o.subset < 0)
+      throw new Error(`TileLoader: subset must be a non-negative integer, got ${o.subset}`);
+    if (o.subset > this.stacks.length)
+      throw new Error(
+        `TileLoader: subset of ${o.subset} asked for, but the ${split} split has only ${this.stacks.length} stacks`,
+      );
+    if (o.subset > 0)
+      this.stacks = shuffleInPlace([...this.stacks], rng(mixSeed(o.seed, SUBSET_STREAM)))
+        .slice(0, o.subset)
+        .sort((a, b) => a - b);
     this.batchSize = o.batchSize;
     this.numTiles = this.stacks.length * this.grid.perStack;
     const f = dataset.files;

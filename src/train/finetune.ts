@@ -53,6 +53,11 @@ export interface FinetuneOptions {
   bf16: boolean;
   resume: boolean;
   maxSteps: number;
+  /**
+   * Labelled training tiles: the first N of a shuffle of the train split seeded by `seed` (0: the
+   * whole split). The same seed gives nested subsets (16 of them are among the 64), for label curves.
+   */
+  trainTiles?: number;
   quiet?: boolean;
 }
 
@@ -139,17 +144,31 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         })
       : [{ params: model.parameters(), lr: o.lr, betas: o.betas, weightDecay: o.weightDecay, name: "all" }];
   const opt = new optim.Adam(groups);
-  const train = new TileLoader(ds, { split: "train", tile: m.height, batchSize: o.batchSize, seed: o.seed });
+  const nTrain = m.split.train.length;
+  const trainTiles = o.trainTiles ?? 0;
+  if (!Number.isInteger(trainTiles) || trainTiles < 0 || trainTiles > nTrain)
+    throw new Error(
+      `trainTiles (--train-tiles) ${o.trainTiles}: ${o.data} has ${nTrain} training tiles (0 takes them all)`,
+    );
+  const train = new TileLoader(ds, {
+    split: "train",
+    subset: trainTiles,
+    tile: m.height,
+    batchSize: o.batchSize,
+    seed: o.seed,
+  });
   const steps = o.maxSteps ? Math.min(o.maxSteps, train.numBatches) : train.numBatches;
   let weight: Tensor | null = null;
   if (o.classWeights !== "none") {
-    const w = o.classWeights === "balanced" ? balancedWeights(labelCounts(ds, K)) : o.classWeights;
+    const w =
+      o.classWeights === "balanced" ? balancedWeights(labelCounts(ds, train.stacks, K)) : o.classWeights;
     if (w.length !== K) throw new Error(`class weights: ${w.length} given for ${K} classes`);
     weight = tensor(w).to(o.device);
   }
   writeRunInfo(o.out, {
     command: o.arch === "unet" ? "train-unet" : "finetune",
     ...o,
+    trainTileIds: trainTiles ? train.stacks : undefined,
     classes: m.classes,
     stats: m.stats,
     tile: m.height,
@@ -203,11 +222,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   }
 }
 
-/** Labelled-pixel counts per class over the training split's sparse masks. */
-function labelCounts(ds: ReturnType<typeof openDataset>, K: number): number[] {
+/** Labelled-pixel counts per class over the training tiles' sparse masks. */
+function labelCounts(ds: ReturnType<typeof openDataset>, tiles: readonly number[], K: number): number[] {
   const counts = new Array(K).fill(0);
   const masks = ds.masks!;
-  for (const i of ds.meta.split.train) {
+  for (const i of tiles) {
     const a = scope(() => masks.select(0, i).toTypedArray()) as Uint8Array;
     for (const v of a) if (v < K) counts[v]++;
   }

@@ -27,7 +27,13 @@ function common(cmd: Command): Command {
     .option("--class-weights <w>", "none, balanced, or comma-separated weights", "none")
     .option("--bf16", "bfloat16 autocast", false)
     .option("--resume", "continue from <out>/last", false)
-    .option("--max-steps <n>", "cap on steps per epoch (0: whole split)", int, D.maxSteps);
+    .option("--max-steps <n>", "cap on steps per epoch (0: whole split)", int, D.maxSteps)
+    .option(
+      "--train-tiles <n>",
+      "labelled tiles to train on: the first N of a shuffle of the train split by --seed (0: all)",
+      int,
+      0,
+    );
 }
 
 async function run(arch: Arch, o: Opts): Promise<void> {

@@ -61,6 +61,7 @@ const INTEGER_KEYS = new Set([
   "maxSteps",
   "featureSize",
   "frozenEpochs",
+  "trainTiles",
 ]);
 const POSITIVE_KEYS = new Set([
   "patch",
@@ -84,8 +85,8 @@ export const FINETUNE_BASE = {
 /** Optional pre-training keys, absent from the defaults (pretrainRecipe resolves them). */
 const PRETRAIN_OPTIONAL = ["blr", "optimizer", "weightDecay", "clipGrad"];
 const PRETRAIN_KEYS = [...Object.keys(PRETRAIN_BASE), ...PRETRAIN_OPTIONAL];
-/** encoderLr is optional (absent from the defaults: the head's lr applies). */
-const FINETUNE_KEYS = [...Object.keys(FINETUNE_BASE), "encoderLr"];
+/** encoderLr and trainTiles are optional (absent from the defaults: the head's lr applies, all tiles train). */
+const FINETUNE_KEYS = [...Object.keys(FINETUNE_BASE), "encoderLr", "trainTiles"];
 
 /** A spec problem: names the spec file and the offending key. */
 export class SpecError extends Error {}
