@@ -9,6 +9,7 @@ import { RECIPES } from "../../train/recipes.js";
 import {
   FINETUNE_BASE,
   type FinetuneSettings,
+  gridsOf,
   PRETRAIN_BASE,
   type PretrainSettings,
   type Recipe,
@@ -57,13 +58,15 @@ const valueText = (v: unknown) =>
 export function planSweep(spec: SweepSpec, o: { out: string; seed?: number; name?: string }): SweepPlan {
   const out = resolve(o.out);
   const recipes = { ...RECIPES, ...spec.recipes };
-  const keys = Object.keys(spec.grid);
+  const grids = gridsOf(spec);
+  const keys = [...new Set(grids.flatMap((g) => Object.keys(g)))];
   const short = keys.map((k) => k.split(".").pop()!);
-  const axes = keys.map((key, i) => ({
-    key,
-    label: short.filter((s) => s === short[i]).length > 1 ? key : short[i],
-    values: spec.grid[key],
-  }));
+  const axes = keys.map((key, i) => {
+    const values: unknown[] = [];
+    for (const g of grids)
+      for (const v of g[key] ?? []) if (!values.some((w) => stableJson(w) === stableJson(v))) values.push(v);
+    return { key, label: short.filter((s) => s === short[i]).length > 1 ? key : short[i], values };
+  });
   const data: SweepPlan["data"] =
     "synth" in spec.data
       ? {
@@ -73,8 +76,12 @@ export function planSweep(spec: SweepSpec, o: { out: string; seed?: number; name
         }
       : { ...spec.data };
   const plan: SweepPlan = { spec, title: spec.title ?? o.name ?? "sweep", out, axes, data, points: [] };
-  let combos: Record<string, unknown>[] = [{}];
-  for (const a of axes) combos = combos.flatMap((c) => a.values.map((v) => ({ ...c, [a.key]: v })));
+  // Each grid's cartesian product in the order of the axes, the grids one after another.
+  const combos = grids.flatMap((g) => {
+    let cs: Record<string, unknown>[] = [{}];
+    for (const a of axes) if (g[a.key]) cs = cs.flatMap((c) => g[a.key].map((v) => ({ ...c, [a.key]: v })));
+    return cs;
+  });
 
   const scale = spec.budget?.scale ?? 1;
   const scaled = (e: number) => Math.max(1, Math.round(e * scale));
@@ -101,7 +108,11 @@ export function planSweep(spec: SweepSpec, o: { out: string; seed?: number; name
       const v = valueText(values[a.key]);
       return a.key === "recipe" || v.startsWith(a.label) ? v : `${a.label}-${v}`;
     };
-    const name = axes.map(part).join("_") || "base";
+    const name =
+      axes
+        .filter((a) => a.key in values)
+        .map(part)
+        .join("_") || "base";
     let ft: FinetuneSettings | null = null;
     let pretrained = true;
     if (!spec.pretrainOnly) {

@@ -22,7 +22,8 @@ export function readRow(plan: SweepPlan, p: SweepPoint): SweepRow {
   const row: SweepRow = { point: p.name };
   for (const a of plan.axes) {
     const v = p.values[a.key];
-    row[a.label] = Array.isArray(v) ? v.join(",") : typeof v === "number" ? v : String(v);
+    row[a.label] =
+      v === undefined ? null : Array.isArray(v) ? v.join(",") : typeof v === "number" ? v : String(v);
   }
   row.status = "pending";
   const pre =

@@ -25,6 +25,12 @@ export type SweepData =
   | { synth: Omit<SynthDatasetsOptions, "out" | "overwrite"> }
   | { pretrain?: string; segmentation?: string };
 
+export type Grid = Record<string, unknown[]>;
+
+/** A spec's grids as a list. */
+export const gridsOf = (spec: Pick<SweepSpec, "grid">): Grid[] =>
+  Array.isArray(spec.grid) ? spec.grid : [spec.grid];
+
 export interface SweepSpec {
   title?: string;
   description?: string;
@@ -36,8 +42,11 @@ export interface SweepSpec {
   /** Pre-train only (the paper's §5.1 grids): no fine-tuning, rows report MAE losses. */
   pretrainOnly?: boolean;
   budget?: Budget;
-  /** Axes: "pretrain.<option>", "finetune.<option>", "seed" (both stages) or "recipe", each a list of values. */
-  grid: Record<string, unknown[]>;
+  /**
+   * Axes: "pretrain.<option>", "finetune.<option>", "seed" (both stages) or "recipe", each a list of
+   * values; or a list of such grids, whose points are pooled (e.g. a curve plus its flat references).
+   */
+  grid: Grid | Grid[];
 }
 
 /** Options the sweep itself sets. */
@@ -256,33 +265,42 @@ export function validateSpec(raw: unknown, file: string): SweepSpec {
   }
 
   const setsPretrain = (k: string) =>
-    (isObject(s.pretrain) && s.pretrain[k] !== undefined) || (isObject(s.grid) && `pretrain.${k}` in s.grid);
+    (isObject(s.pretrain) && s.pretrain[k] !== undefined) ||
+    (Array.isArray(s.grid) ? s.grid : [s.grid]).some((g) => isObject(g) && `pretrain.${k}` in g);
   if (setsPretrain("lr") && setsPretrain("blr"))
     fail("pretrain: lr and blr cannot both be set (blr sets lr = blr x batchTiles / 256)");
 
-  if (!isObject(s.grid)) fail(`grid must be an object of axes, e.g. { "finetune.featureSize": [32, 64] }`);
-  if ("seed" in s.grid && ("pretrain.seed" in s.grid || "finetune.seed" in s.grid))
-    fail(`grid: "seed" sets both stages' seeds; drop it or the per-stage seed axis`);
-  for (const [key, values] of Object.entries(s.grid)) {
-    const at = `grid["${key}"]`;
-    if (!Array.isArray(values) || values.length === 0) fail(`${at} must be a non-empty list of values`);
-    const seen = new Set(values.map(stableJson));
-    if (seen.size !== values.length) fail(`${at} lists a value twice`);
-    const [stage, opt, ...rest] = key.split(".");
-    if (key === "seed") {
-      for (const v of values) checkOption("pretrain", "seed", v, at, fail);
-    } else if (key === "recipe") {
-      if (pretrainOnly) fail(`${at}: a pretrainOnly sweep has no recipes`);
-      for (const v of values)
-        if (typeof v !== "string" || !Object.hasOwn(recipes, v))
-          fail(`${at}: unknown recipe ${JSON.stringify(v)} (known: ${Object.keys(recipes).join(", ")})`);
-    } else if ((stage === "pretrain" || stage === "finetune") && opt && rest.length === 0) {
-      if (stage === "finetune" && pretrainOnly) fail(`${at}: a pretrainOnly sweep fine-tunes nothing`);
-      for (const v of values) checkOption(stage, opt, v, at, fail);
-    } else {
-      fail(`${at}: unknown axis (use "pretrain.<option>", "finetune.<option>", "seed" or "recipe")`);
+  const grids = Array.isArray(s.grid) ? s.grid : [s.grid];
+  if (grids.length === 0) fail("grid: a list of grids must not be empty");
+  grids.forEach((g, gi) => {
+    const where = Array.isArray(s.grid) ? `grid[${gi}]` : "grid";
+    if (!isObject(g))
+      fail(
+        `${where} must be an object of axes, e.g. { "finetune.featureSize": [32, 64] } (or grid a list of such objects)`,
+      );
+    if ("seed" in g && ("pretrain.seed" in g || "finetune.seed" in g))
+      fail(`${where}: "seed" sets both stages' seeds; drop it or the per-stage seed axis`);
+    for (const [key, values] of Object.entries(g)) {
+      const at = `${where}["${key}"]`;
+      if (!Array.isArray(values) || values.length === 0) fail(`${at} must be a non-empty list of values`);
+      const seen = new Set(values.map(stableJson));
+      if (seen.size !== values.length) fail(`${at} lists a value twice`);
+      const [stage, opt, ...rest] = key.split(".");
+      if (key === "seed") {
+        for (const v of values) checkOption("pretrain", "seed", v, at, fail);
+      } else if (key === "recipe") {
+        if (pretrainOnly) fail(`${at}: a pretrainOnly sweep has no recipes`);
+        for (const v of values)
+          if (typeof v !== "string" || !Object.hasOwn(recipes, v))
+            fail(`${at}: unknown recipe ${JSON.stringify(v)} (known: ${Object.keys(recipes).join(", ")})`);
+      } else if ((stage === "pretrain" || stage === "finetune") && opt && rest.length === 0) {
+        if (stage === "finetune" && pretrainOnly) fail(`${at}: a pretrainOnly sweep fine-tunes nothing`);
+        for (const v of values) checkOption(stage, opt, v, at, fail);
+      } else {
+        fail(`${at}: unknown axis (use "pretrain.<option>", "finetune.<option>", "seed" or "recipe")`);
+      }
     }
-  }
+  });
   return {
     ...(s as unknown as SweepSpec),
     data: resolvedData,
