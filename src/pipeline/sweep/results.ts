@@ -32,10 +32,10 @@ export function readRow(plan: SweepPlan, p: SweepPoint): SweepRow {
   row.mae_test_loss = pre?.testLoss ?? null;
   if (!p.finetune) {
     row.mae_best_epoch = pre?.bestEpoch ?? null;
-    row.seconds =
-      p.pretrainDir && existsSync(join(p.pretrainDir, TIMING.name))
-        ? TIMING.read(p.pretrainDir).seconds
-        : null;
+    const t =
+      p.pretrainDir && existsSync(join(p.pretrainDir, TIMING.name)) ? TIMING.read(p.pretrainDir) : null;
+    row.seconds = t?.seconds ?? null;
+    row.cpu_seconds = t && t.cpu_seconds >= 0 ? t.cpu_seconds : null;
     if (pre) row.status = "done";
   } else {
     Object.assign(row, {
@@ -58,6 +58,11 @@ export function readRow(plan: SweepPlan, p: SweepPoint): SweepRow {
       });
       for (const [cls, s] of Object.entries(rep.perClass)) row[f1Column(cls)] = s.f1;
       row.seconds = ft.seconds;
+      row.cpu_seconds = ft.cpu_seconds >= 0 ? ft.cpu_seconds : null;
+      // The pre-training's own CPU time (shared by the points that use it).
+      const pt =
+        p.pretrainDir && existsSync(join(p.pretrainDir, TIMING.name)) ? TIMING.read(p.pretrainDir) : null;
+      row.pretrain_cpu_seconds = pt && pt.cpu_seconds >= 0 ? pt.cpu_seconds : null;
       row.status = "done";
     }
   }
@@ -75,6 +80,8 @@ const HEADERS: Record<string, string> = {
   platelet_f1: "platelet F1",
   full_macro_f1: "macro F1 (full masks)",
   seconds: "seconds",
+  cpu_seconds: "CPU s",
+  pretrain_cpu_seconds: "MAE CPU s",
 };
 const METRICS = [
   "mae_val_loss",
@@ -91,7 +98,7 @@ function cell(v: unknown, col: string): string {
   if (v === null || v === undefined) return "";
   if (typeof v !== "number" || !(Object.hasOwn(HEADERS, col) || col.startsWith("f1_"))) return String(v);
   if (Number.isInteger(v)) return String(v);
-  if (col === "seconds") return v.toFixed(0);
+  if (/seconds/.test(col)) return v.toFixed(0);
   return /loss/.test(col) ? v.toPrecision(4) : v.toFixed(3);
 }
 

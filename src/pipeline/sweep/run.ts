@@ -40,6 +40,12 @@ export interface SweepOutcome {
   failed: number;
 }
 
+/** CPU seconds (user + system, every thread of this process) since `from`. */
+const cpuSeconds = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+};
+
 /** Creates the synthetic data once (recorded in data/synth.json); other data must already exist. */
 function ensureData(plan: SweepPlan, log: (m: string) => void): void {
   const synth = plan.data.synth;
@@ -97,13 +103,14 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
     const resume = prepare(dir, st, `${label} pre-training`);
     log(`${label}: pre-training ${relative(plan.out, dir)}`);
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     try {
       await pretrain({ ...p.pretrain!, data: plan.data.pretrain!, out: dir, device: o.device, resume });
     } catch (e) {
       pretrainFailures.set(dir, (e as Error).message);
       throw e;
     }
-    TIMING.write(dir, { seconds: (performance.now() - t0) / 1000 });
+    TIMING.write(dir, { seconds: (performance.now() - t0) / 1000, cpu_seconds: cpuSeconds(c0) });
     trained.pretrain++;
   };
 
@@ -129,6 +136,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
             `${label}: fine-tuning ${p.finetune.arch}${p.pretrainDir ? " from the pre-trained encoder" : " from scratch"}`,
           );
           const t0 = performance.now();
+          const c0 = process.cpuUsage();
           const r = await finetune({
             ...p.finetune,
             data: plan.data.segmentation!,
@@ -139,7 +147,12 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
             quiet: true,
           });
           const seconds = (performance.now() - t0) / 1000;
-          FINETUNE_RECORD.write(p.runDir, { bestEpoch: r.bestEpoch, bestValLoss: r.bestValLoss, seconds });
+          FINETUNE_RECORD.write(p.runDir, {
+            bestEpoch: r.bestEpoch,
+            bestValLoss: r.bestValLoss,
+            seconds,
+            cpu_seconds: cpuSeconds(c0),
+          });
           trained.finetune++;
         }
         log(`${label}: evaluating on the test split`);

@@ -15,6 +15,8 @@ export const FINETUNE_RECORD = jsonFile(
     bestEpoch: f.int("bestEpoch", undefined, -1),
     bestValLoss: f.numOrNull("bestValLoss"),
     seconds: f.num("seconds", undefined, 0, Number.POSITIVE_INFINITY),
+    /** CPU seconds of the process (all threads); -1 where a run predates the field. */
+    cpu_seconds: f.num("cpu_seconds", -1, -1, Number.POSITIVE_INFINITY),
   }),
   0,
 );
@@ -22,7 +24,10 @@ export const FINETUNE_RECORD = jsonFile(
 /** <pretraining>/timing.json: how long a shared pre-training took. */
 export const TIMING = jsonFile(
   "timing.json",
-  (f) => ({ seconds: f.num("seconds", undefined, 0, Number.POSITIVE_INFINITY) }),
+  (f) => ({
+    seconds: f.num("seconds", undefined, 0, Number.POSITIVE_INFINITY),
+    cpu_seconds: f.num("cpu_seconds", -1, -1, Number.POSITIVE_INFINITY),
+  }),
   0,
 );
 
