@@ -65,6 +65,8 @@ export interface SweepSection {
   /** The same table as markdown, offered for copying. */
   markdownTable?: string;
   rows: Record<string, unknown>[];
+  /** Inline SVG charts (e.g. curves with error bars) shown above the table. */
+  charts?: string[];
 }
 
 export interface ReportInput {
@@ -565,7 +567,8 @@ function sweepSection(s: SweepSection): string {
   const md = s.markdownTable
     ? `<details><summary>as markdown</summary><pre>${esc(s.markdownTable)}</pre></details>`
     : "";
-  return `<h3>${esc(s.title)}</h3>${s.caption ? `<p>${esc(s.caption)}</p>` : ""}${table}${md}`;
+  const charts = (s.charts ?? []).map((c) => figure(c)).join("");
+  return `<h3>${esc(s.title)}</h3>${s.caption ? `<p>${esc(s.caption)}</p>` : ""}${charts}${table}${md}`;
 }
 
 const CSS = `

@@ -32,17 +32,17 @@ const table = (n: number, patch: number, featureSizes: number[], budget = TABLE_
 
 // When does pre-training pay (issue 14): a pool of unlabelled stacks much larger than the labelled
 // set (48 stacks = 768 tiles of 64 x 64 against 320 labelled tiles, the generator unchanged), Model 2
-// with 8 x 8 patches so that CPU budgets reach a few hundred steps, and the same fine-tuning budget
-// for every point: 8 epochs x 4 steps of 16 tiles (32 steps; 16 labelled tiles make 1 step an
-// epoch, so that point trains 32 epochs). Pre-training steps = epochs x 10 (batch 32).
-// --scale multiplies every epoch count (keeps the points' budgets equal); a GPU run at paper scale:
-// hemoseg sweep --preset budget --scale 20 --device cuda (or --max-steps 0 for whole epochs).
+// with 8 x 8 patches, and the same fine-tuning budget for every point: 3 epochs x 4 steps of 8
+// tiles (12 steps; 16 labelled tiles make 2 steps an epoch, so that point trains 6 epochs).
+// Pre-training steps = epochs x 5 (16 tiles each). These defaults are what a 2-core CPU shared with
+// other work finishes in about an hour; --scale multiplies every epoch count (the points' budgets
+// stay equal), e.g. hemoseg sweep --preset budget --scale 50 --device cuda.
 const CURVE_DATA = { synth: { stacks: 48, tiles: 320, seed: 0 } };
-const CURVE_MAE = { ...MAE, model: "model2", patch: 8, batchTiles: 32 } as const;
-const CURVE_BUDGET = { pretrain: { epochs: 9, maxSteps: 10 }, finetune: { epochs: 8, maxSteps: 4 } };
-const CURVE_FINETUNE = { featureSize: 16, batchSize: 16 };
+const CURVE_MAE = { ...MAE, model: "model2", patch: 8, batchTiles: 16 } as const;
+const CURVE_BUDGET = { pretrain: { epochs: 9, maxSteps: 5 }, finetune: { epochs: 3, maxSteps: 4 } };
+const CURVE_FINETUNE = { featureSize: 16, batchSize: 8 };
 const SEEDS = [0, 1, 2];
-/** Pre-training epochs of the budget curve (x 10 steps); the largest is the labels curve's. */
+/** Pre-training epochs of the budget curve (x 5 steps); the largest is the labels curve's. */
 const PRETRAIN_EPOCHS = [1, 3, 9];
 
 /** Wall-clock minutes of each preset at its default budget, measured on a busy 2-core CPU (load 3-7). */
@@ -75,27 +75,45 @@ export const SWEEP_PRESETS: Record<string, SweepSpec> = {
   budget: {
     title: "Pre-training budget: macro F1 against MAE pre-training steps",
     description:
-      "UNETR fine-tuned from Model 2 ViTMAEs (patch 8) pre-trained for 10, 30 and 90 steps of 32 tiles on 768 unlabelled tiles, with the same fine-tuning budget, over three seeds (both stages); scratch UNETR and the U-Net are the flat references (0 steps). At 30 steps, mask ratio 0.75 against 0.5 and AdamW (weight decay 0.05) against Adam; at 90 steps, the lrd-0.75 and frozen-3 fine-tuning recipes.",
+      "UNETR fine-tuned from Model 2 ViTMAEs (patch 8) pre-trained for 5, 15 and 45 steps of 16 tiles on 768 unlabelled tiles, with the same 12 fine-tuning steps, over three seeds (both stages); scratch UNETR and the U-Net are the flat references (0 steps). The mae-recipes preset compares mask ratio, AdamW and fine-tuning recipes on the same budgets.",
+    data: CURVE_DATA,
+    pretrain: CURVE_MAE,
+    finetune: CURVE_FINETUNE,
+    budget: CURVE_BUDGET,
+    curve: { x: "pretrain.epochs", xLabel: "MAE pre-training steps (16 tiles each)" },
+    grid: [
+      { recipe: ["scratch", "unet"], seed: SEEDS },
+      { recipe: ["paper"], "pretrain.epochs": PRETRAIN_EPOCHS, seed: SEEDS },
+    ],
+  },
+  "mae-recipes": {
+    title: "MAE and fine-tuning recipes at fixed pre-training budgets",
+    description:
+      "On the budget curve's data and budgets: at 15 pre-training steps, mask ratio 0.75 against 0.5 and AdamW (weight decay 0.05) against Adam; at 45 steps, the lrd-0.75 and frozen-3 fine-tuning recipes against the paper's; three seeds.",
     data: CURVE_DATA,
     pretrain: CURVE_MAE,
     finetune: CURVE_FINETUNE,
     budget: CURVE_BUDGET,
     grid: [
-      { recipe: ["scratch", "unet"], seed: SEEDS },
-      { recipe: ["paper"], "pretrain.epochs": PRETRAIN_EPOCHS, seed: SEEDS },
-      { recipe: ["paper"], "pretrain.epochs": [3], "pretrain.maskRatio": [0.75], seed: SEEDS },
+      { recipe: ["paper"], "pretrain.epochs": [3], "pretrain.maskRatio": [0.5, 0.75], seed: SEEDS },
       { recipe: ["paper"], "pretrain.epochs": [3], "pretrain.optimizer": ["adamw"], seed: SEEDS },
-      { recipe: ["lrd-0.75", "frozen-3"], "pretrain.epochs": [9], seed: SEEDS },
+      { recipe: ["paper", "lrd-0.75", "frozen-3"], "pretrain.epochs": [9], seed: SEEDS },
     ],
   },
   labels: {
     title: "Label scarcity: macro F1 against labelled tiles",
     description:
-      "UNETR fine-tuned from a Model 2 ViTMAE (patch 8, 90 pre-training steps on 768 unlabelled tiles) against scratch UNETR and the U-Net, on 16, 64 and all labelled training tiles (the first N of a seeded shuffle of the train split, `finetune --train-tiles`), the same 32 fine-tuning steps for every point, over three seeds.",
+      "UNETR fine-tuned from a Model 2 ViTMAE (patch 8, 45 pre-training steps of 16 tiles on 768 unlabelled tiles) against scratch UNETR and the U-Net, on 16, 64 and all labelled training tiles (the first N of a seeded shuffle of the train split, `finetune --train-tiles`), the same 12 fine-tuning steps for every point, over three seeds.",
     data: CURVE_DATA,
     pretrain: CURVE_MAE,
     finetune: CURVE_FINETUNE,
     budget: CURVE_BUDGET,
+    curve: {
+      x: "finetune.trainTiles",
+      xLabel: "labelled training tiles (log scale)",
+      ignore: ["finetune.epochs"],
+      logX: true,
+    },
     grid: [
       // 16 tiles are one batch: 32 epochs of 1 step match the others' 8 epochs of 4 steps.
       {

@@ -5,7 +5,10 @@ import { join, relative } from "node:path";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { readJsonObject, writeJson } from "../../io/json.js";
 import { PRETRAIN_SUMMARY } from "../../train/pretrain.js";
+import type { CurvePlot } from "../../viz/curve-chart.js";
+import { curveSvg } from "../../viz/curve-chart.js";
 import { EVALUATION } from "../evaluate-run.js";
+import { writeCurves } from "./curves.js";
 import type { SweepPlan, SweepPoint } from "./plan.js";
 import { type Budget, budgetText, type SweepSpec, stableJson } from "./spec.js";
 import { FINETUNE_RECORD, finetuneStatus, pretrainStatus, TIMING } from "./status.js";
@@ -201,6 +204,7 @@ export function writeResults(
   const markdown = sweepMarkdown(plan, rows, aggregated);
   writeFileAtomic(join(plan.out, "results.csv"), toCsv(rows));
   writeFileAtomic(join(plan.out, "results.md"), markdown);
+  const curves = writeCurves(plan, rows);
   const info = {
     title: plan.title,
     description: plan.spec.description,
@@ -209,6 +213,7 @@ export function writeResults(
     budget: plan.spec.budget,
     rows,
     aggregated,
+    curves: curves.length ? curves : undefined,
   };
   writeJson(join(plan.out, "results.json"), info, 1);
   return { aggregated, markdown };
@@ -220,6 +225,8 @@ export interface SweepTable {
   caption?: string;
   markdownTable?: string;
   rows: Record<string, unknown>[];
+  /** Inline SVG charts drawn above the table. */
+  charts?: string[];
 }
 
 /** The report's sweep section(s) of a finished or running sweep folder: the main table, and the mean ± std table with a seed axis. */
@@ -234,6 +241,7 @@ export function sweepSections(outDir: string): SweepTable[] {
     budget?: Budget;
     rows: SweepRow[];
     aggregated: SweepRow[] | null;
+    curves?: { metric: string; plot: CurvePlot }[];
   };
   const plan = {
     axes: info.axes.map((a) => ({ ...a, values: [] })),
@@ -255,6 +263,7 @@ export function sweepSections(outDir: string): SweepTable[] {
       caption,
       markdownTable: markdownTable(info.rows, cols),
       rows: info.rows.map((r) => pickCols(r, cols)),
+      charts: info.curves?.map((c) => curveSvg(c.plot)),
     },
   ];
   if (info.aggregated) {

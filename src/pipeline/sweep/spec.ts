@@ -31,6 +31,16 @@ export type Grid = Record<string, unknown[]>;
 export const gridsOf = (spec: Pick<SweepSpec, "grid">): Grid[] =>
   Array.isArray(spec.grid) ? spec.grid : [spec.grid];
 
+/** A curve drawn from the results: macro F1 against one grid axis (see sweep/curves.ts). */
+export interface CurveSpec {
+  /** The grid axis on the x axis ("pretrain.epochs" plots pre-training steps: epochs x budget maxSteps). */
+  x: string;
+  xLabel: string;
+  /** Axes that do not split the series (e.g. an epochs axis that keeps steps equal). */
+  ignore?: string[];
+  logX?: boolean;
+}
+
 export interface SweepSpec {
   title?: string;
   description?: string;
@@ -42,6 +52,7 @@ export interface SweepSpec {
   /** Pre-train only (the paper's §5.1 grids): no fine-tuning, rows report MAE losses. */
   pretrainOnly?: boolean;
   budget?: Budget;
+  curve?: CurveSpec;
   /**
    * Axes: "pretrain.<option>", "finetune.<option>", "seed" (both stages) or "recipe", each a list of
    * values; or a list of such grids, whose points are pooled (e.g. a curve plus its flat references).
@@ -172,6 +183,7 @@ const SPEC_KEYS = [
   "recipes",
   "pretrainOnly",
   "budget",
+  "curve",
   "grid",
 ];
 const SYNTH_KEYS = ["stacks", "tiles", "seed", "channels", "size", "tile", "labelFraction"];
@@ -301,6 +313,20 @@ export function validateSpec(raw: unknown, file: string): SweepSpec {
       }
     }
   });
+  if (s.curve !== undefined) {
+    const c = s.curve;
+    if (!isObject(c)) fail(`curve must be an object { "x": AXIS, "xLabel": TEXT }`);
+    for (const k of Object.keys(c))
+      if (!["x", "xLabel", "ignore", "logX"].includes(k))
+        fail(`curve.${k}: unknown key (x, xLabel, ignore or logX)`);
+    const axes = new Set(grids.flatMap((g) => Object.keys(g as object)));
+    if (typeof c.x !== "string" || !axes.has(c.x))
+      fail(`curve.x must be one of the grid's axes (${[...axes].join(", ")}), got ${JSON.stringify(c.x)}`);
+    if (typeof c.xLabel !== "string") fail("curve.xLabel must be a string");
+    if (c.ignore !== undefined && !(Array.isArray(c.ignore) && c.ignore.every((a) => axes.has(a))))
+      fail("curve.ignore must be a list of the grid's axes");
+    if (c.logX !== undefined && typeof c.logX !== "boolean") fail("curve.logX must be true or false");
+  }
   return {
     ...(s as unknown as SweepSpec),
     data: resolvedData,
