@@ -187,3 +187,18 @@ test("the budget and labels presets plan equal fine-tuning steps for every point
   }
   writeFileSync(join(tmp, "ok"), "");
 });
+
+test("shards keep the points of one pre-training together and cover every point once", async () => {
+  const { shardOf } = await import("../../src/pipeline/sweep/run.js");
+  const plan = planSweep(SWEEP_PRESETS.labels, { out: join(tmp, "shard") });
+  const s = shardOf(plan, 2);
+  assert.equal(s.length, plan.points.length);
+  const byPretrain = new Map<string, Set<number>>();
+  plan.points.forEach((p, i) => {
+    if (!p.pretrainDir) return;
+    byPretrain.set(p.pretrainDir, (byPretrain.get(p.pretrainDir) ?? new Set()).add(s[i]));
+  });
+  assert.equal(byPretrain.size, 3);
+  for (const [dir, shards] of byPretrain) assert.equal(shards.size, 1, `${dir} in one shard`);
+  assert.deepEqual(new Set(s), new Set([0, 1]), "both shards get work");
+});

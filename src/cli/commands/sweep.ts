@@ -40,6 +40,7 @@ interface Opts extends CommonOptions, BudgetOverrides {
   dryRun: boolean;
   resume: boolean;
   onlyMissing: boolean;
+  shard?: string;
   printSpec: boolean;
   list: boolean;
 }
@@ -59,6 +60,10 @@ export function registerSweep(program: Command): void {
       false,
     )
     .option("--only-missing", "train only points never started; leave interrupted runs as they are", false)
+    .option(
+      "--shard <i/n>",
+      "train only shard i of n (points sharing a pre-training stay together): run n processes or machines on one --out at once",
+    )
     .option(
       "--epochs <n>",
       "fine-tuning epochs per point (pre-training epochs in a pretrain-only sweep)",
@@ -107,10 +112,18 @@ export function registerSweep(program: Command): void {
         process.stdout.write(formatPlan(plan));
         return;
       }
+      let shard: { index: number; count: number } | undefined;
+      if (o.shard !== undefined) {
+        const m = /^(\d+)\/(\d+)$/.exec(o.shard);
+        if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]))
+          throw new UsageError(`--shard takes i/n with 0 <= i < n (e.g. 0/3), not '${o.shard}'`);
+        shard = { index: Number(m[1]), count: Number(m[2]) };
+      }
       const r = await runSweep(plan, {
         device,
         resume: o.resume,
         onlyMissing: o.onlyMissing,
+        shard,
       });
       console.log(`\n${r.markdown}`);
       console.log(`\nresults: ${join(plan.out, "results.csv")}, ${join(plan.out, "results.md")}`);

@@ -28,7 +28,23 @@ export interface RunSweepOptions {
   resume: boolean;
   /** Leave interrupted runs as they are (rows marked incomplete); train only points never started. */
   onlyMissing: boolean;
+  /**
+   * Train only the points of shard `index` of `count` (points sharing a pre-training fall in the
+   * same shard), so that several processes can share one sweep folder; results list every point
+   * as its run directory holds it.
+   */
+  shard?: { index: number; count: number };
   log?: (msg: string) => void;
+}
+
+/** Which shard a point belongs to: its pre-training's order among the sweep's, or its own for none. */
+export function shardOf(plan: SweepPlan, count: number): number[] {
+  const groups = new Map<string, number>();
+  return plan.points.map((p) => {
+    const key = p.pretrainDir ?? p.runDir;
+    if (!groups.has(key)) groups.set(key, groups.size);
+    return groups.get(key)! % count;
+  });
 }
 
 export interface SweepOutcome {
@@ -81,7 +97,14 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
   const rows = plan.points.map((p) => readRow(plan, p));
   const pretrainFailures = new Map<string, string>();
   let failed = 0;
-  const save = () => writeResults(plan, rows);
+  const shards = o.shard ? shardOf(plan, o.shard.count) : null;
+  const mine = (i: number) => !shards || shards[i] === o.shard!.index;
+  // Other shards' points are read back from disk at every save, as their processes left them.
+  const save = () =>
+    writeResults(
+      plan,
+      rows.map((r, i) => (mine(i) ? r : readRow(plan, plan.points[i]))),
+    );
 
   const prepare = (dir: string, st: StageStatus, what: string): boolean => {
     if (st !== "partial") return false;
@@ -116,7 +139,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
 
   for (const [i, { point: p, finetune: fst }] of status.entries()) {
     const label = `[${i + 1}/${plan.points.length}] ${p.name}`;
-    if (rows[i].status === "done") continue;
+    if (rows[i].status === "done" || !mine(i)) continue;
     const partial =
       fst === "partial" || (p.pretrainDir !== null && pretrainStatus(p.pretrainDir) === "partial");
     if (o.onlyMissing && partial) {
