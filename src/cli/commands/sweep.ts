@@ -26,11 +26,16 @@ A spec (JSON) has:
   grid      axes whose cartesian product gives the points:
             "pretrain.<option>", "finetune.<option>", "seed" (both stages), "recipe" (paper, scratch,
             enc-lr-1e-4, lrd-0.75, frozen-3, unet, or your own in "recipes": {"name": {...overrides,
-            "pretrained": false}}), e.g. {"finetune.featureSize": [32, 64], "seed": [0, 1, 2]}
+            "pretrained": false}}), e.g. {"finetune.featureSize": [32, 64], "seed": [0, 1, 2]};
+            or a list of such grids, their points pooled (a curve and its references)
+  curve     {"x": "pretrain.epochs", "xLabel": "MAE steps", "ignore": [AXIS], "logX": false}: draws
+            macro F1 (mean ± std over seeds) against that axis into <out>/curve-*.svg/.png;
+            points without the axis are flat reference lines
   pretrainOnly, title, description
 Points sharing pre-training options share one pre-training (<out>/pretrain/<model>-p<patch>-m<ratio>-<hash>);
 each point fine-tunes into <out>/runs/<name> and is evaluated on the test split. Finished points are read
 back; interrupted ones restart (or continue with --resume). Results: <out>/results.{csv,md,json}.
+--shard i/n lets n processes (or machines sharing the folder) train one sweep together.
 Print a preset as a starting spec: hemoseg sweep --preset table4 --print-spec > my.json`;
 
 interface Opts extends CommonOptions, BudgetOverrides {
