@@ -219,18 +219,19 @@ export function curvePng(p: CurvePlot, width = 720, height = 380): Canvas {
     col: Rgb = ink,
     anchor: "start" | "middle" | "end" = "start",
   ) => {
+    t = t.replace(/±/g, "+-"); // the bitmap font has no ±
     const w = textWidth(t, S);
     const x0 = anchor === "start" ? x : anchor === "middle" ? x - w / 2 : x - w;
     c.text(x0, y - (GLYPH_HEIGHT * S) / 2, t, col, S);
   };
-  text((width * S) / 2, 16 * S, p.title, ink, "middle");
+  text((width * S) / 2, 9 * S, p.title, ink, "middle");
   for (const t of L.yTicks) {
     c.fillRect(L.left * S, Math.round(Y(t)), (L.right - L.left) * S, 1, [225, 225, 225]);
     text((L.left - 6) * S, Y(t), formatTick(t), ink, "end");
   }
   for (const t of L.xTicks) text(X(t.x), (L.bottom + 14) * S, t.label, ink, "middle");
   text(((L.left + L.right) / 2) * S, (height - 12) * S, p.xLabel, ink, "middle");
-  text(4 * S, (L.top - 14) * S, p.yLabel, ink, "start");
+  text(4 * S, (L.top - 11) * S, p.yLabel, ink, "start");
   p.references.forEach((r, i) => {
     const col = L.legend[p.series.length + i].colour;
     const [ya, yb] = [Y(r.mean + r.sd), Y(r.mean - r.sd)];
