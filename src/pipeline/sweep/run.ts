@@ -81,8 +81,11 @@ function ensureData(plan: SweepPlan, log: (m: string) => void): void {
 
 export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<SweepOutcome> {
   const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const shards = o.shard ? shardOf(plan, o.shard.count) : null;
+  const mine = (i: number) => !shards || shards[i] === o.shard!.index;
   const status = planStatus(plan);
-  const conflicts = status.filter((s) => s.finetune === "conflict");
+  // Another shard's point may be mid-start (its folder made, point.json not yet): only ours count.
+  const conflicts = status.filter((s, i) => s.finetune === "conflict" && mine(i));
   if (conflicts.length)
     throw new Error(
       `sweep ${plan.out}: ${conflicts.map((c) => c.why).join("\n")}\n(delete those dirs or use another --out)`,
@@ -97,8 +100,6 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
   const rows = plan.points.map((p) => readRow(plan, p));
   const pretrainFailures = new Map<string, string>();
   let failed = 0;
-  const shards = o.shard ? shardOf(plan, o.shard.count) : null;
-  const mine = (i: number) => !shards || shards[i] === o.shard!.index;
   // Other shards' points are read back from disk at every save, as their processes left them.
   const save = () =>
     writeResults(
