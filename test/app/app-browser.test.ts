@@ -12,12 +12,12 @@ import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
 import { writeApp } from "../../src/app/generate.js";
 import { serveApp } from "../../src/app/server.js";
-import { predictFiles } from "../../src/cli/commands/predict.js";
 import { importDataset } from "../../src/data/import.js";
 import { synthDatasets } from "../../src/data/synth-datasets.js";
 import { readNpy } from "../../src/io/npy.js";
 import { encodePng } from "../../src/io/png.js";
 import { writeTiff } from "../../src/io/tiff.js";
+import { predictFiles } from "../../src/pipeline/predict-files.js";
 import { randn } from "../../src/torch/index.js";
 import { FINETUNE_DEFAULTS, finetune } from "../../src/train/finetune.js";
 
