@@ -19,6 +19,8 @@ import {
   makePartialDir,
   outputError,
 } from "./dataset.js";
+import { maskBytes } from "./import-steps.js";
+import { applyConvention, checkConvention, type LabelConvention } from "./labels.js";
 
 /** A mask pairs with an image of the same stem, or of its stem without one of these endings. */
 export const MASK_SUFFIXES = ["_mask", "_masks", "-mask", "_label", "_labels", "-label"];
@@ -38,6 +40,10 @@ export interface ImportOptions {
   /** Replace an existing, non-empty output directory. */
   overwrite?: boolean;
   source?: string;
+  /** How the mask files mark "unlabelled" and which value is which class (see labels.ts). */
+  labels?: LabelConvention;
+  /** Called after each stack: stacks done, stacks in all. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The supported files of a folder, in natural name order, or the one file given. */
@@ -182,6 +188,8 @@ export function importDataset(opts: ImportOptions): DatasetMeta {
   if (kind === "segmentation" && !opts.masks)
     throw new Error(`${opts.images}: a segmentation set needs masks`);
   const classes = opts.classes ?? (opts.masks ? DEFAULT_CLASSES : []);
+  const convention = opts.labels ?? {};
+  if (opts.masks) checkConvention(convention, classes.length);
   const images = listImageFiles(opts.images);
   const pairs: [string, string | undefined][] = opts.masks
     ? pairByName(images, listImageFiles(opts.masks))
@@ -223,8 +231,12 @@ export function importDataset(opts: ImportOptions): DatasetMeta {
           if (ms.length !== 2 || ms[0] !== H || ms[1] !== W)
             throw new Error(`${s.maskFile}: mask has shape [${ms}], but its image ${s.where} is ${H} x ${W}`);
         }
+        const mask =
+          s.mask && s.maskFile
+            ? applyConvention(maskBytes(s.mask, s.maskFile), convention, classes.length, s.maskFile, W)
+            : undefined;
         try {
-          writer.append({ image: s.image, mask: s.mask });
+          writer.append({ image: s.image, mask });
         } catch (e) {
           if (e instanceof WriteError) throw e; // the output's fault, not the input's
           // Label problems belong to the mask file, pixel problems to the image.
@@ -243,6 +255,7 @@ export function importDataset(opts: ImportOptions): DatasetMeta {
         s.image.dispose();
         s.mask?.dispose();
       }
+      opts.onProgress?.(writer.written, count);
     }
     if (!writer) throw new Error(`${opts.images}: no image stacks to import`);
     const meta = writer.finish();

@@ -1,12 +1,19 @@
 // One image stack or mask from any supported file, chosen by extension: the entry point importers use.
 import { extname } from "node:path";
 import { isFloating, scope, type Tensor, tensor } from "../torch/index.js";
+import { readBmp } from "./bmp.js";
+import { readJpeg } from "./jpeg.js";
 import { readNpy } from "./npy.js";
 import { listNpz, readNpz } from "./npz.js";
 import { type PngImage, readPng } from "./png.js";
 import { readTiff } from "./tiff.js";
 
-export const IMAGE_EXTENSIONS = [".npy", ".npz", ".tif", ".tiff", ".png"] as const;
+export const IMAGE_EXTENSIONS = [".npy", ".npz", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp"] as const;
+
+/** 8-bit interleaved samples (H, W, C) -> a (C, H, W) uint8 tensor. */
+function hwcStack(data: Uint8Array, height: number, width: number, channels: number): Tensor {
+  return scope(() => tensor(data, [height, width, channels], "uint8").permute(2, 0, 1).contiguous());
+}
 
 function unsupported(path: string): never {
   throw new Error(
@@ -76,7 +83,8 @@ function pngStack(img: PngImage, path: string): Tensor {
 /**
  * Reads one image stack as (C, H, W) in its stored dtype: .npy/.npz arrays of (H, W) or (C, H, W)
  * (an .npz's single array, or the one named "image" or "arr_0"), TIFF pages times samples as
- * channels, PNG channels (palette expanded to RGB, alpha dropped).
+ * channels, PNG channels (palette expanded to RGB, alpha dropped), JPEG (baseline or progressive)
+ * and BMP as 8-bit grey or RGB.
  */
 export function readImageStack(path: string): Tensor {
   switch (extname(path).toLowerCase()) {
@@ -89,6 +97,15 @@ export function readImageStack(path: string): Tensor {
       return readTiff(path);
     case ".png":
       return pngStack(readPng(path), path);
+    case ".jpg":
+    case ".jpeg": {
+      const j = readJpeg(path);
+      return hwcStack(j.data, j.height, j.width, j.channels);
+    }
+    case ".bmp": {
+      const b = readBmp(path);
+      return hwcStack(b.data, b.height, b.width, b.channels);
+    }
     default:
       return unsupported(path);
   }
@@ -131,7 +148,9 @@ function asPlane(t: Tensor, path: string): Tensor {
 
 /**
  * Reads a label mask as (H, W) uint8: a greyscale or palette-indexed PNG (palette indices are the
- * classes), or a single-plane .npy/.npz (the single array, or "mask"/"arr_0") or TIFF of integers.
+ * classes), a grey or palette BMP (grey levels, or palette indices for a colour palette), or a
+ * single-plane .npy/.npz (the single array, or "mask"/"arr_0") or TIFF of integers. JPEG masks
+ * are refused: their values are no longer exact.
  */
 export function readMaskFile(path: string): Tensor {
   switch (extname(path).toLowerCase()) {
@@ -155,6 +174,21 @@ export function readMaskFile(path: string): Tensor {
     case ".tif":
     case ".tiff":
       return asMaskValues(asPlane(readTiff(path), path), path);
+    case ".bmp": {
+      const b = readBmp(path);
+      if (b.indices && !b.greyPalette) return tensor(b.indices, [b.height, b.width], "uint8");
+      if (!b.grey)
+        throw new Error(
+          `${path}: a mask BMP must be grey or palette-indexed; this one has colours (R, G, B differ)`,
+        );
+      const v = b.channels === 1 ? b.data : b.data.filter((_, i) => i % 3 === 0);
+      return tensor(v, [b.height, b.width], "uint8");
+    }
+    case ".jpg":
+    case ".jpeg":
+      throw new Error(
+        `${path}: JPEG is lossy, so a mask stored as JPEG no longer holds its exact label values; save masks as PNG, TIFF or BMP`,
+      );
     default:
       return unsupported(path);
   }

@@ -189,7 +189,12 @@ test("every kind of bad input is rejected with the file and the problem, and not
         "image size differs",
         (im, mk) => {
           npy(join(im, "a.npy"), pixels(0, 1).subarray(0, 48), [3, 4, 4]);
-          writePng(join(mk, "a.png"), { width: 4, height: 4, channels: 1, data: new Uint8Array(16) });
+          writePng(join(mk, "a.png"), {
+            width: 4,
+            height: 4,
+            channels: 1,
+            data: new Uint8Array(16).fill(255),
+          });
         },
         /images\/b\.tif: image is 8 x 8, but .*images\/a\.npy is 4 x 4/,
       ],

@@ -78,12 +78,17 @@ test("bad images and masks are rejected with the file and the problem", () => {
     () => readImageStack(at("two.npz")),
     /two\.npz: holds arrays a, b; expected a single array or one named image or arr_0/,
   );
+  copyFileSync(data("p_rgb.png"), at("x.gif"));
+  assert.throws(
+    () => readImageStack(at("x.gif")),
+    /x\.gif: unsupported file type '\.gif' \(supported: \.npy, \.npz, \.tif, \.tiff, \.png, \.jpg, \.jpeg, \.bmp\)/,
+  );
+  assert.throws(() => readMaskFile(at("x.gif")), /x\.gif: unsupported file type/);
   copyFileSync(data("p_rgb.png"), at("x.jpg"));
   assert.throws(
     () => readImageStack(at("x.jpg")),
-    /x\.jpg: unsupported file type '\.jpg' \(supported: \.npy, \.npz, \.tif, \.tiff, \.png\)/,
+    /x\.jpg: not a readable JPEG file: missing the SOI marker/,
   );
-  assert.throws(() => readMaskFile(at("x.jpg")), /x\.jpg: unsupported file type/);
 
   assert.throws(
     () => readMaskFile(data("p_rgb.png")),
