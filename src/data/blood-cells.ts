@@ -4,7 +4,8 @@
 //   - "pretrain": the images alone, RGB (the PNGs' constant alpha channel is dropped on reading);
 //   - "segmentation": the same images with sparse labels drawn from the boxes.
 //
-// Box -> label mapping (classes BLOOD_CELL_CLASSES = [background, red blood cell, white blood cell]):
+// Box -> label mapping (classes BLOOD_CELL_CLASSES = [background, red blood cell, white blood cell]),
+// box-rules.ts's centre-disc rule with 8 background dots per image:
 //   - every rbc or wbc box gets a disc at its centre with the box's class: "red blood cell" or
 //     "white blood cell". The disc at a red cell's centre covers its pale centre, so the class is the
 //     whole cell, not hemoseg's default outer/inner red-cell pair. Radius: 12% of the box's shorter
@@ -19,15 +20,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readImageStack } from "../io/image-file.js";
 import type { Tensor } from "../torch/index.js";
-import { type DatasetMeta, IGNORE_INDEX, writeDataset } from "./dataset.js";
+import { BACKGROUND_DOTS, shapeLabels } from "./box-rules.js";
+import { type DatasetMeta, writeDataset } from "./dataset.js";
 import { listImageFiles } from "./import.js";
-import { mixSeed, rng } from "./random.js";
+import { mixSeed } from "./random.js";
 
 export const BLOOD_CELL_CLASSES = ["background", "red blood cell", "white blood cell"];
 const CLASS_OF: Record<string, number> = { rbc: 1, wbc: 2 };
-export const MIN_BOX = 16;
-export const BACKGROUND_DOTS = 8;
-export const BACKGROUND_MARGIN = 4;
+
+export { BACKGROUND_DOTS, BACKGROUND_MARGIN, MIN_BOX } from "./box-rules.js";
 
 /** A box in pixels, [x0, x1) x [y0, y1), and its class index. */
 export interface CellBox {
@@ -67,39 +68,14 @@ export function readBoxes(csvPath: string, width: number, height: number): Map<s
   return boxes;
 }
 
-/** The sparse label mask (H, W) of one image from its boxes (the rules at the top of this file). */
+/** The sparse label mask (H, W) of one image from its boxes: box-rules.ts's centre discs. */
 export function boxLabels(boxes: CellBox[], height: number, width: number, seed: number): Uint8Array {
-  const mask = new Uint8Array(height * width).fill(IGNORE_INDEX);
-  const inBox = (b: CellBox, x: number, y: number, margin = 0) =>
-    x + 0.5 >= b.x0 - margin &&
-    x + 0.5 < b.x1 + margin &&
-    y + 0.5 >= b.y0 - margin &&
-    y + 0.5 < b.y1 + margin;
-  const disc = (cx: number, cy: number, r: number, paint: (x: number, y: number) => void) => {
-    for (let y = Math.max(0, Math.ceil(cy - r - 1)); y <= Math.min(height - 1, cy + r); y++)
-      for (let x = Math.max(0, Math.ceil(cx - r - 1)); x <= Math.min(width - 1, cx + r); x++)
-        if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r * r) paint(x, y);
-  };
-  for (const b of boxes) {
-    const side = Math.min(b.x1 - b.x0, b.y1 - b.y0);
-    if (side < MIN_BOX) continue;
-    const r = Math.min(10, Math.max(2, Math.round(0.12 * side)));
-    disc((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2, r, (x, y) => {
-      if (!boxes.some((o) => o.label !== b.label && inBox(o, x, y))) mask[y * width + x] = b.label;
-    });
-  }
-  const rand = rng(seed);
-  for (let placed = 0, tries = 0; placed < BACKGROUND_DOTS && tries < 1000; tries++) {
-    const cx = 3 + rand() * (width - 6);
-    const cy = 3 + rand() * (height - 6);
-    // The whole dot, not only its centre, keeps the margin from every box.
-    if (boxes.some((b) => inBox(b, cx, cy, BACKGROUND_MARGIN + 2))) continue;
-    disc(cx, cy, 2, (x, y) => {
-      mask[y * width + x] = 0;
-    });
-    placed++;
-  }
-  return mask;
+  const shapes = boxes.map((b) => ({ kind: "box" as const, ...b }));
+  return shapeLabels(shapes, height, width, seed, {
+    rule: "centre-disc",
+    background: 0,
+    backgroundDots: BACKGROUND_DOTS,
+  });
 }
 
 export interface BloodCellImportOptions {

@@ -4,9 +4,18 @@ import type { Command } from "commander";
 import { importBloodCells } from "../../data/blood-cells.js";
 import type { DatasetMeta } from "../../data/dataset.js";
 import { importDataset } from "../../data/import.js";
+import { importNnunet } from "../../data/nnunet.js";
 import { synthDatasets } from "../../data/synth-datasets.js";
 import { synthStack, writePreview } from "../../synth/index.js";
 import { type CommonOptions, int, list, num, UsageError, withCommon } from "../common.js";
+import {
+  conventionOf,
+  type ImportSourceOpts,
+  importProgress,
+  importSourceOptions,
+  reportImport,
+  runImportSource,
+} from "./import-sources.js";
 
 const describe = (dir: string, m: DatasetMeta) =>
   `${dir}: ${m.kind}, ${m.count} x ${m.channels} x ${m.height} x ${m.width}, split ${m.split.train.length}/${m.split.val.length}/${m.split.test.length}` +
@@ -22,7 +31,7 @@ interface SynthOpts extends CommonOptions {
   overwrite: boolean;
 }
 
-interface ImportOpts extends CommonOptions {
+interface ImportOpts extends CommonOptions, ImportSourceOpts {
   images?: string;
   masks?: string;
   out: string;
@@ -67,12 +76,15 @@ export function registerData(program: Command): void {
       console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
 
-  withCommon(program.command("import"))
+  importSourceOptions(withCommon(program.command("import")))
     .description(
-      "import images (.npy/.npz/.tif/.png files or folders) and optional masks as a dataset directory",
+      "import images (.npy/.npz/.tif/.png/.jpg/.bmp files or folders) with masks, annotations, or as a pool, as a dataset directory",
     )
     .option("--images <path>", "image file or folder")
-    .option("--masks <path>", "mask file or folder, paired with images by name (255 = unlabelled)")
+    .option(
+      "--masks <path>",
+      "mask file or folder, paired with images by name (255 = unlabelled; see --unlabelled, --mask-map, --dense)",
+    )
     .requiredOption("--out <dir>", "dataset directory to write")
     .option("--classes <names>", "comma-separated class names (label value = position)", list)
     .option("--kind <kind>", "pretrain or segmentation (default: segmentation with masks)")
@@ -85,6 +97,15 @@ export function registerData(program: Command): void {
       if (o.kind && o.kind !== "pretrain" && o.kind !== "segmentation") {
         throw new UsageError(`--kind must be pretrain or segmentation, not '${o.kind}'`);
       }
+      const t0 = performance.now();
+      if (
+        runImportSource(o, (dir, labels, onProgress) =>
+          importNnunet({ dir, out: o.out, seed: o.seed, overwrite: o.overwrite, labels, onProgress }),
+        )
+      ) {
+        reportImport(o.out, (performance.now() - t0) / 1000, o.preview);
+        return;
+      }
       let meta: DatasetMeta;
       if (o.bloodCells) {
         meta = importBloodCells({
@@ -95,7 +116,7 @@ export function registerData(program: Command): void {
           overwrite: o.overwrite,
         });
       } else {
-        if (!o.images) throw new UsageError("give --images (or --blood-cells)");
+        if (!o.images) throw new UsageError("give --images (or --blood-cells, --pool, --nnunet)");
         meta = importDataset({
           images: o.images,
           masks: o.masks,
@@ -104,9 +125,11 @@ export function registerData(program: Command): void {
           kind: o.kind,
           seed: o.seed,
           overwrite: o.overwrite,
+          labels: conventionOf(o),
+          onProgress: importProgress("import"),
         });
       }
-      console.log(describe(o.out, meta));
+      reportImport(o.out, (performance.now() - t0) / 1000, o.preview);
       console.log(
         `per-channel mean ${meta.stats.mean.map((v) => v.toFixed(3)).join(", ")}; written ${join(o.out, "dataset.json")}`,
       );

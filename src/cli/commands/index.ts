@@ -15,12 +15,12 @@ import { registerSweep } from "./sweep.js";
 
 export const commands: ((program: Command) => void)[] = [
   registerData,
+  registerExport,
   registerPretrain,
   registerReconstruct,
   registerFinetune,
   registerEvaluate,
   registerPredict,
-  registerExport,
   registerApp,
   registerReport,
   registerSweep,
