@@ -23,9 +23,18 @@ export function decodeBmp(bytes: Uint8Array, name = "<bmp>"): BmpImage {
   if (bytes.length < 26 || bytes[0] !== 0x42 || bytes[1] !== 0x4d)
     throw new Error(`${name}: not a readable BMP file: missing the "BM" signature`);
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (bytes.length >= 34 && buf.readUInt32LE(30) === 0) {
+    const rowBytes = Math.ceil((buf.readInt32LE(18) * buf.readUInt16LE(28)) / 32) * 4;
+    const need = buf.readUInt32LE(10) + rowBytes * Math.abs(buf.readInt32LE(22));
+    if (need > bytes.length)
+      throw new Error(
+        `${name}: not a readable BMP file: the pixels need ${need} bytes, the file has ${bytes.length} (truncated?)`,
+      );
+  }
   let d: ReturnType<typeof bmp.decode>;
   try {
-    d = bmp.decode(buf, { toRGBA: true });
+    // ABGR: bmp-ts's palette paths ignore its toRGBA option, so take its native order
+    d = bmp.decode(buf);
   } catch (e) {
     throw new Error(`${name}: not a readable BMP file: ${(e as Error).message}`);
   }
@@ -33,26 +42,19 @@ export function decodeBmp(bytes: Uint8Array, name = "<bmp>"): BmpImage {
   const height = Math.abs(d.height);
   const n = width * height;
   if (!(width > 0 && height > 0)) throw new Error(`${name}: not a readable BMP file: ${width} x ${height}`);
-  const offset = buf.readUInt32LE(10);
-  const bits = d.bitPP;
-  const rowBytes = Math.ceil((width * bits) / 32) * 4;
-  if (d.compression === 0 && offset + rowBytes * height > bytes.length)
-    throw new Error(
-      `${name}: not a readable BMP file: pixel data needs ${rowBytes * height} bytes from ${offset}, the file has ${bytes.length - offset} (truncated?)`,
-    );
-  const rgba = d.data;
+  const abgr = d.data;
   const rgb = new Uint8Array(n * 3);
   let grey = true;
   for (let i = 0; i < n; i++) {
-    const r = rgba[4 * i];
-    const g = rgba[4 * i + 1];
-    const b = rgba[4 * i + 2];
+    const b = abgr[4 * i + 1];
+    const g = abgr[4 * i + 2];
+    const r = abgr[4 * i + 3];
     rgb[3 * i] = r;
     rgb[3 * i + 1] = g;
     rgb[3 * i + 2] = b;
     if (r !== g || g !== b) grey = false;
   }
-  const palette = bits <= 8 ? d.palette : undefined;
+  const palette = d.bitPP <= 8 ? d.palette : undefined;
   if (palette) {
     const greyPalette = palette.every((c) => c.red === c.green && c.green === c.blue);
     // Back from colours to indices: the first palette entry of each colour.
