@@ -12,7 +12,8 @@ const W = 40;
 const H = 30;
 
 /** The labelled pixels of a mask as "x,y:label" strings. */
-const labelled = (m: Uint8Array, w = W) => [...m].flatMap((v, i) => (v === 255 ? [] : [`${i % w},${Math.floor(i / w)}:${v}`]));
+const labelled = (m: Uint8Array, w = W) =>
+  [...m].flatMap((v, i) => (v === 255 ? [] : [`${i % w},${Math.floor(i / w)}:${v}`]));
 const count = (m: Uint8Array, v: number) => m.filter((x) => x === v).length;
 
 test("box rules: box interior, central half, centre disc; overlaps and cut boxes stay unlabelled", () => {
@@ -38,13 +39,11 @@ test("box rules: box interior, central half, centre disc; overlaps and cut boxes
   assert.equal(count(disc, 2), 12);
   assert.equal(disc[11 * W + 11], 1);
   // with a background class, dots keep 4 px (+ their radius) from every box, and only there
-  const bg = shapeLabels(
-    [{ kind: "box", label: 1, x0: 10, y0: 10, x1: 30, y1: 20 }],
-    H,
-    W,
-    3,
-    { rule: "box", background: 0, backgroundDots: 3 },
-  );
+  const bg = shapeLabels([{ kind: "box", label: 1, x0: 10, y0: 10, x1: 30, y1: 20 }], H, W, 3, {
+    rule: "box",
+    background: 0,
+    backgroundDots: 3,
+  });
   assert.ok(count(bg, 0) > 0);
   bg.forEach((v, i) => {
     if (v !== 0) return;
@@ -75,7 +74,10 @@ test("polygons fill the pixels whose centres lie inside; points get discs; two c
   assert.equal(count(m, 1), 9); // x 1..3, y 1..3; column 4 is claimed by both
   assert.equal(count(m, 2), 9); // x 5..7
   assert.equal(m[2 * 20 + 4], 255);
-  assert.deepEqual(labelled(m, 20).filter((s) => s.endsWith(":3")), ["15,4:3", "14,5:3", "15,5:3", "16,5:3", "15,6:3"]);
+  assert.deepEqual(
+    labelled(m, 20).filter((s) => s.endsWith(":3")),
+    ["15,4:3", "14,5:3", "15,5:3", "16,5:3", "15,6:3"],
+  );
 });
 
 /** Two 40 x 30 RGB images a.png, b.png in dir/images. */
@@ -83,13 +85,21 @@ function images(dir: string): string {
   const d = join(dir, "images");
   mkdirSync(d, { recursive: true });
   for (const n of ["a", "b"])
-    writePng(join(d, `${n}.png`), { width: W, height: H, channels: 3, data: new Uint8Array(W * H * 3).fill(n === "a" ? 10 : 20) });
+    writePng(join(d, `${n}.png`), {
+      width: W,
+      height: H,
+      channels: 3,
+      data: new Uint8Array(W * H * 3).fill(n === "a" ? 10 : 20),
+    });
   return d;
 }
 
 const voc = (file: string, objects: [string, number, number, number, number][]) =>
   `<annotation><filename>${file}</filename><size><width>${W}</width><height>${H}</height><depth>3</depth></size>${objects
-    .map(([n, x0, y0, x1, y1]) => `<object><name>${n}</name><truncated>0</truncated><bndbox><xmin>${x0}</xmin><ymin>${y0}</ymin><xmax>${x1}</xmax><ymax>${y1}</ymax></bndbox></object>`)
+    .map(
+      ([n, x0, y0, x1, y1]) =>
+        `<object><name>${n}</name><truncated>0</truncated><bndbox><xmin>${x0}</xmin><ymin>${y0}</ymin><xmax>${x1}</xmax><ymax>${y1}</ymax></bndbox></object>`,
+    )
     .join("")}</annotation>`;
 
 function masksOf(out: string): Uint8Array[] {
@@ -106,7 +116,13 @@ test("Pascal VOC: boxes with mapped class names become sparse labels", () => {
     const ann = join(dir, "ann");
     mkdirSync(ann);
     // VOC pixels are 1-based and inclusive: xmin 3 .. xmax 22 is pixels 2..21 (edges 2..22)
-    writeFileSync(join(ann, "a.xml"), voc("a.png", [["RBC", 3, 3, 22, 22], ["WBC", 25, 5, 38, 28]]));
+    writeFileSync(
+      join(ann, "a.xml"),
+      voc("a.png", [
+        ["RBC", 3, 3, 22, 22],
+        ["WBC", 25, 5, 38, 28],
+      ]),
+    );
     writeFileSync(join(ann, "b.xml"), voc("b.png", [["RBC", 1, 1, 10, 10]]));
     const meta = importAnnotated({
       images: im,
@@ -125,19 +141,39 @@ test("Pascal VOC: boxes with mapped class names become sparse labels", () => {
     assert.equal(count(b, 1), 100);
     // unknown class names and missing annotations are refused, nothing written
     assert.throws(
-      () => importAnnotated({ images: im, annotations: ann, out: join(dir, "x"), classes: ["background", "RBC"] }),
+      () =>
+        importAnnotated({
+          images: im,
+          annotations: ann,
+          out: join(dir, "x"),
+          classes: ["background", "RBC"],
+        }),
       /annotation class "WBC" is not among the classes \(background, RBC\); map it with --class-map "WBC:NAME" or drop it with --class-map "WBC:-"/,
     );
-    const dropped = importAnnotated({ images: im, annotations: ann, out: join(dir, "d"), classMap: parseClassMap("WBC:-") });
+    const dropped = importAnnotated({
+      images: im,
+      annotations: ann,
+      out: join(dir, "d"),
+      classMap: parseClassMap("WBC:-"),
+    });
     assert.deepEqual(dropped.classes, ["background", "RBC"]);
     writeFileSync(join(ann, "b.xml"), voc("c.png", []));
     assert.throws(
       () => importAnnotated({ images: im, annotations: ann, out: join(dir, "y") }),
       /ann\/b\.xml: annotates c\.png, which is not in .*images/,
     );
-    writeFileSync(join(ann, "b.xml"), "<annotation><filename>b.png</filename><object><name>RBC</name></object></annotation>");
-    assert.throws(() => importAnnotated({ images: im, annotations: ann, out: join(dir, "z") }), /ann\/b\.xml: object 1 \(RBC\): no <bndbox>/);
-    assert.equal(existsSync(join(dir, "x")) || existsSync(join(dir, "y")) || existsSync(join(dir, "z")), false);
+    writeFileSync(
+      join(ann, "b.xml"),
+      "<annotation><filename>b.png</filename><object><name>RBC</name></object></annotation>",
+    );
+    assert.throws(
+      () => importAnnotated({ images: im, annotations: ann, out: join(dir, "z") }),
+      /ann\/b\.xml: object 1 \(RBC\): no <bndbox>/,
+    );
+    assert.equal(
+      existsSync(join(dir, "x")) || existsSync(join(dir, "y")) || existsSync(join(dir, "z")),
+      false,
+    );
   } finally {
     cleanup();
   }
@@ -189,19 +225,38 @@ test("COCO JSON: boxes, polygons as full labels, crowd regions blocked", () => {
       ],
       annotations: [
         { id: 1, image_id: 7, category_id: 1, bbox: [0, 0, 10, 10], segmentation: [] },
-        { id: 2, image_id: 7, category_id: 2, bbox: [20, 10, 10, 10], segmentation: [[20, 10, 30, 10, 30, 20, 20, 20]] },
-        { id: 3, image_id: 8, category_id: 1, bbox: [5, 5, 10, 10], segmentation: { counts: [0, 100], size: [H, W] }, iscrowd: 1 },
+        {
+          id: 2,
+          image_id: 7,
+          category_id: 2,
+          bbox: [20, 10, 10, 10],
+          segmentation: [[20, 10, 30, 10, 30, 20, 20, 20]],
+        },
+        {
+          id: 3,
+          image_id: 8,
+          category_id: 1,
+          bbox: [5, 5, 10, 10],
+          segmentation: { counts: [0, 100], size: [H, W] },
+          iscrowd: 1,
+        },
       ],
     };
     writeFileSync(join(dir, "coco.json"), JSON.stringify(coco));
-    const meta = importAnnotated({ images: im, annotations: join(dir, "coco.json"), out: join(dir, "out"), rule: "box" });
+    const meta = importAnnotated({
+      images: im,
+      annotations: join(dir, "coco.json"),
+      out: join(dir, "out"),
+      rule: "box",
+    });
     assert.deepEqual(meta.classes, ["background", "rbc", "wbc"]);
     const [a, b] = masksOf(join(dir, "out"));
     assert.equal(count(a, 1), 100);
     assert.equal(count(a, 2), 100);
     assert.equal(count(b, 1), 0);
     b.forEach((v, i) => {
-      if (v === 0) assert.ok(!(i % W >= 0 && i % W < 21 && Math.floor(i / W) < 21), `dot near the crowd at ${i}`);
+      if (v === 0)
+        assert.ok(!(i % W >= 0 && i % W < 21 && Math.floor(i / W) < 21), `dot near the crowd at ${i}`);
     });
     coco.annotations[0].image_id = 9;
     writeFileSync(join(dir, "coco.json"), JSON.stringify(coco));
@@ -219,10 +274,18 @@ test("CSV points become discs; an image without annotations is refused", () => {
   try {
     const im = images(dir);
     writeFileSync(join(dir, "p.csv"), "filename,x,y,class\na.png,5.5,5.5,wbc\nb.png,20.5,20.5,platelet\n");
-    const meta = importAnnotated({ images: im, annotations: join(dir, "p.csv"), out: join(dir, "out"), pointRadius: 1 });
+    const meta = importAnnotated({
+      images: im,
+      annotations: join(dir, "p.csv"),
+      out: join(dir, "out"),
+      pointRadius: 1,
+    });
     assert.deepEqual(meta.classes, ["background", "platelet", "wbc"]);
     const [a, b] = masksOf(join(dir, "out"));
-    assert.deepEqual(labelled(a).filter((s) => !s.endsWith(":0")), ["5,4:2", "4,5:2", "5,5:2", "6,5:2", "5,6:2"]);
+    assert.deepEqual(
+      labelled(a).filter((s) => !s.endsWith(":0")),
+      ["5,4:2", "4,5:2", "5,5:2", "6,5:2", "5,6:2"],
+    );
     assert.equal(count(b, 1), 5);
     writeFileSync(join(dir, "p.csv"), "image,x,y,label\na.png,5,5,wbc\n");
     assert.throws(

@@ -62,12 +62,22 @@ test("--unlabelled 0 turns 0 into 255 and keeps the classes; --dense keeps every
   const { dir, cleanup } = tempDir();
   try {
     const src = pair(dir, NAPARI);
-    importDataset({ ...src, out: join(dir, "u"), classes: ["background", "wbc", "rbc"], labels: { unlabelled: 0 } });
+    importDataset({
+      ...src,
+      out: join(dir, "u"),
+      classes: ["background", "wbc", "rbc"],
+      labels: { unlabelled: 0 },
+    });
     assert.deepEqual(
       readMask(join(dir, "u")),
       NAPARI.map((v) => (v === 0 ? 255 : v)),
     );
-    importDataset({ ...src, out: join(dir, "d"), classes: ["background", "wbc", "rbc"], labels: { dense: true } });
+    importDataset({
+      ...src,
+      out: join(dir, "d"),
+      classes: ["background", "wbc", "rbc"],
+      labels: { dense: true },
+    });
     assert.deepEqual(readMask(join(dir, "d")), NAPARI);
     // with only two classes, 2 does not fit: the error lists the values and a map to type
     assert.throws(
@@ -85,7 +95,12 @@ test("--mask-map maps grey-level classes (0 / 128 / 255); without it they are re
     const grey = [0, 0, 128, 128, 0, 255, 255, 128, 0, 0, 0, 0, 128, 255, 0, 0];
     const src = pair(dir, grey);
     const classes = ["cytoplasm", "nucleus"];
-    importDataset({ ...src, out: join(dir, "m"), classes, labels: { maskMap: parseMaskMap("0:255,128:0,255:1") } });
+    importDataset({
+      ...src,
+      out: join(dir, "m"),
+      classes,
+      labels: { maskMap: parseMaskMap("0:255,128:0,255:1") },
+    });
     assert.deepEqual(
       readMask(join(dir, "m")),
       grey.map((v) => ({ 0: 255, 128: 0, 255: 1 })[v]),
@@ -95,29 +110,47 @@ test("--mask-map maps grey-level classes (0 / 128 / 255); without it they are re
       /masks\/a\.png: mask value 128 at row 0, column 2 is neither a class \(0\.\.1\) nor 255 .*--mask-map "0:0,128:1,255:2"/,
     );
     assert.throws(
-      () => importDataset({ ...src, out: join(dir, "k"), classes, labels: { maskMap: parseMaskMap("0:255,128:0") } }),
+      () =>
+        importDataset({
+          ...src,
+          out: join(dir, "k"),
+          classes,
+          labels: { maskMap: parseMaskMap("0:255,128:0") },
+        }),
       /masks\/a\.png: mask value 255 has no entry in --mask-map \(values found: 0 \(9 px\), 128 \(4 px\), 255 \(3 px\)\)/,
     );
     assert.throws(
-      () => importDataset({ ...src, out: join(dir, "j"), classes, labels: { maskMap: parseMaskMap("0:255,128:0,255:5") } }),
+      () =>
+        importDataset({
+          ...src,
+          out: join(dir, "j"),
+          classes,
+          labels: { maskMap: parseMaskMap("0:255,128:0,255:5") },
+        }),
       /--mask-map: 255:5 maps to 5, which is neither a class \(0\.\.1\) nor 255/,
     );
     assert.throws(
       () => importDataset({ ...src, out: join(dir, "i"), classes, labels: { unlabelled: 0 } }),
       /masks\/a\.png: mask holds 255, hemoseg's "unlabelled", while --unlabelled 0 says 0 is the unlabelled value/,
     );
-    assert.equal(existsSync(join(dir, "n")) || existsSync(join(dir, "k")) || existsSync(join(dir, "i")), false);
+    assert.equal(
+      existsSync(join(dir, "n")) || existsSync(join(dir, "k")) || existsSync(join(dir, "i")),
+      false,
+    );
   } finally {
     cleanup();
   }
 });
 
 test("mask maps parse strictly; a hemoseg-convention mask passes untouched", () => {
-  assert.deepEqual([...parseMaskMap(" 0:255, 128 : 1,255:2")], [
-    [0, 255],
-    [128, 1],
-    [255, 2],
-  ]);
+  assert.deepEqual(
+    [...parseMaskMap(" 0:255, 128 : 1,255:2")],
+    [
+      [0, 255],
+      [128, 1],
+      [255, 2],
+    ],
+  );
   assert.throws(() => parseMaskMap("0=1"), /--mask-map: "0=1" is not FROM:TO/);
   assert.throws(() => parseMaskMap("0:1,0:2"), /value 0 is mapped twice/);
   assert.throws(() => parseMaskMap("300:1"), /values must lie in 0\.\.255/);

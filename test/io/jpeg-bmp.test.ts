@@ -6,8 +6,8 @@ import { decodeBmp, encodeBmp, readBmp } from "../../src/io/bmp.js";
 import { readImageStack, readMaskFile } from "../../src/io/image-file.js";
 import { imageSize } from "../../src/io/image-size.js";
 import { decodeJpeg, encodeJpeg, jpegInfo, readJpeg } from "../../src/io/jpeg.js";
-import { ROOT } from "../helpers.js";
 import { tempDir } from "../data/make.js";
+import { ROOT } from "../helpers.js";
 
 const data = (...p: string[]) => join(ROOT, "test", "data", ...p);
 
@@ -20,7 +20,12 @@ function picture(W: number, H: number): Uint8Array {
 }
 
 /** An 8-bit palette BMP, written byte by byte (bottom-up rows padded to 4 bytes). */
-function paletteBmp(indices: Uint8Array, W: number, H: number, palette: [number, number, number][]): Uint8Array {
+function paletteBmp(
+  indices: Uint8Array,
+  W: number,
+  H: number,
+  palette: [number, number, number][],
+): Uint8Array {
   const row = Math.ceil(W / 4) * 4;
   const offset = 14 + 40 + 4 * palette.length;
   const b = Buffer.alloc(offset + row * H);
@@ -39,7 +44,8 @@ function paletteBmp(indices: Uint8Array, W: number, H: number, palette: [number,
     b[55 + 4 * k] = g;
     b[56 + 4 * k] = r;
   });
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) b[offset + (H - 1 - y) * row + x] = indices[y * W + x];
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) b[offset + (H - 1 - y) * row + x] = indices[y * W + x];
   return b;
 }
 
@@ -74,7 +80,10 @@ test("JPEG: a progressive file gives the very pixels of its baseline original (r
   const t = readImageStack(data("real", "pbc-platelet-progressive.jpg"));
   assert.deepEqual(t.shape, [3, 363, 360]);
   // (C, H, W) from (H, W, C): pixel (y=5, x=7), channel 2
-  assert.equal((t.toTypedArray() as Uint8Array)[2 * 363 * 360 + 5 * 360 + 7], base.data[3 * (5 * 360 + 7) + 2]);
+  assert.equal(
+    (t.toTypedArray() as Uint8Array)[2 * 363 * 360 + 5 * 360 + 7],
+    base.data[3 * (5 * 360 + 7) + 2],
+  );
   t.dispose();
   assert.deepEqual(imageSize(data("real", "pbc-platelet-progressive.jpg")), {
     width: 360,
@@ -89,11 +98,17 @@ test("JPEG: truncated or foreign files and JPEG masks are refused, naming the fi
   try {
     const bytes = encodeJpeg(picture(16, 16), 16, 16);
     writeFileSync(join(dir, "cut.jpg"), bytes.subarray(0, bytes.length - 40));
-    assert.throws(() => readJpeg(join(dir, "cut.jpg")), /cut\.jpg: not a readable JPEG file: no end-of-image marker/);
+    assert.throws(
+      () => readJpeg(join(dir, "cut.jpg")),
+      /cut\.jpg: not a readable JPEG file: no end-of-image marker/,
+    );
     writeFileSync(join(dir, "head.jpg"), bytes.subarray(0, 30));
     assert.throws(() => readJpeg(join(dir, "head.jpg")), /head\.jpg: not a readable JPEG file/);
     writeFileSync(join(dir, "x.jpg"), "not a picture");
-    assert.throws(() => readImageStack(join(dir, "x.jpg")), /x\.jpg: not a readable JPEG file: missing the SOI/);
+    assert.throws(
+      () => readImageStack(join(dir, "x.jpg")),
+      /x\.jpg: not a readable JPEG file: missing the SOI/,
+    );
     writeFileSync(join(dir, "m.jpg"), bytes);
     assert.throws(() => readMaskFile(join(dir, "m.jpg")), /m\.jpg: JPEG is lossy/);
   } finally {
@@ -113,11 +128,21 @@ test("BMP: 24-bit RGB round-trips exactly; palette masks read as grey levels or 
     const t = readImageStack(join(dir, "rgb.bmp"));
     assert.deepEqual(t.shape, [3, H, W]);
     t.dispose();
-    assert.throws(() => readMaskFile(join(dir, "rgb.bmp")), /rgb\.bmp: a mask BMP must be grey or palette-indexed/);
+    assert.throws(
+      () => readMaskFile(join(dir, "rgb.bmp")),
+      /rgb\.bmp: a mask BMP must be grey or palette-indexed/,
+    );
 
     // segmentation_WBC-style mask: 0 / 128 / 255 through a grey palette (indices 0, 1, 2)
     const idx = Uint8Array.from([0, 1, 2, 1, 0, 2, 2, 1, 0, 0, 1, 1, 1, 2, 0]);
-    writeFileSync(join(dir, "grey.bmp"), paletteBmp(idx, W, H, [[0, 0, 0], [128, 128, 128], [255, 255, 255]]));
+    writeFileSync(
+      join(dir, "grey.bmp"),
+      paletteBmp(idx, W, H, [
+        [0, 0, 0],
+        [128, 128, 128],
+        [255, 255, 255],
+      ]),
+    );
     const m = readMaskFile(join(dir, "grey.bmp"));
     assert.deepEqual(
       [...(m.toTypedArray() as Uint8Array)],
@@ -125,15 +150,28 @@ test("BMP: 24-bit RGB round-trips exactly; palette masks read as grey levels or 
     );
     m.dispose();
     // a colour palette: the indices are the classes
-    writeFileSync(join(dir, "pal.bmp"), paletteBmp(idx, W, H, [[0, 0, 0], [255, 0, 0], [0, 255, 0]]));
+    writeFileSync(
+      join(dir, "pal.bmp"),
+      paletteBmp(idx, W, H, [
+        [0, 0, 0],
+        [255, 0, 0],
+        [0, 255, 0],
+      ]),
+    );
     const p = readMaskFile(join(dir, "pal.bmp"));
     assert.deepEqual([...(p.toTypedArray() as Uint8Array)], [...idx]);
     p.dispose();
     const full = readFileSync(join(dir, "pal.bmp"));
     writeFileSync(join(dir, "cut.bmp"), full.subarray(0, full.length - 9));
-    assert.throws(() => decodeBmp(readFileSync(join(dir, "cut.bmp")), "cut.bmp"), /cut\.bmp: not a readable BMP file: .*truncated/);
+    assert.throws(
+      () => decodeBmp(readFileSync(join(dir, "cut.bmp")), "cut.bmp"),
+      /cut\.bmp: not a readable BMP file: .*truncated/,
+    );
     writeFileSync(join(dir, "no.bmp"), "PNG?");
-    assert.throws(() => readImageStack(join(dir, "no.bmp")), /no\.bmp: not a readable BMP file: missing the "BM"/);
+    assert.throws(
+      () => readImageStack(join(dir, "no.bmp")),
+      /no\.bmp: not a readable BMP file: missing the "BM"/,
+    );
   } finally {
     cleanup();
   }
