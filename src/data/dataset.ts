@@ -34,6 +34,8 @@ export interface DatasetMeta {
   files: { images: string; masks?: string; fullMasks?: string };
   /** Where the data came from, for people. */
   source?: string;
+  /** Physical size of a pixel (from OME metadata), where the source gave one. */
+  pixelSize?: { x: number; y: number; unit: string };
 }
 
 export const FILES = { images: "images.npy", masks: "masks.npy", fullMasks: "full_masks.npy" } as const;
@@ -233,6 +235,7 @@ export interface DatasetWriterOptions {
   seed?: number;
   fractions?: number[];
   source?: string;
+  pixelSize?: { x: number; y: number; unit: string };
 }
 
 /** One stack to append: image (C, H, W); masks (H, W) uint8. */
@@ -249,7 +252,8 @@ export interface StackInput {
  */
 export class DatasetWriter {
   readonly dir: string;
-  readonly opts: Required<Omit<DatasetWriterOptions, "source">> & { source?: string };
+  readonly opts: Required<Omit<DatasetWriterOptions, "source" | "pixelSize">> &
+    Pick<DatasetWriterOptions, "source" | "pixelSize">;
   #writers: Partial<Record<ArrayName, NpyWriter>> = {};
   #moments: ChannelMoments[] = [];
   // Stacks pass to the .npy writers through recycled tensors: a fresh multi-megabyte tensor per
@@ -369,6 +373,7 @@ export class DatasetWriter {
       stats: acc.result(),
       files,
       ...(o.source ? { source: o.source } : {}),
+      ...(o.pixelSize ? { pixelSize: o.pixelSize } : {}),
     };
     writeJson(join(this.dir, "dataset.json"), meta, 1);
     return meta;

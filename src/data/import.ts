@@ -8,6 +8,7 @@ import { basename, extname, join } from "node:path";
 import { WriteError } from "../io/atomic.js";
 import { IMAGE_EXTENSIONS, readImageStack, readMaskFile } from "../io/image-file.js";
 import { mmapNpy, readNpy, readNpyHeader } from "../io/npy.js";
+import { isOmeTiffName, type OmeSelection, readOmeInfo } from "../io/ome-tiff.js";
 import { DEFAULT_CLASSES } from "../synth/index.js";
 import type { Tensor } from "../torch/index.js";
 import {
@@ -42,6 +43,8 @@ export interface ImportOptions {
   source?: string;
   /** How the mask files mark "unlabelled" and which value is which class (see labels.ts). */
   labels?: LabelConvention;
+  /** Which Z/C/T planes of OME-TIFF files become the channels. */
+  ome?: OmeSelection;
   /** Called after each stack: stacks done, stacks in all. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -133,10 +136,10 @@ interface Stack {
   maskFile?: string;
 }
 
-function* readStacks(entries: Entry[]): Generator<Stack> {
+function* readStacks(entries: Entry[], ome?: OmeSelection): Generator<Stack> {
   for (const e of entries) {
     if (!e.stacked) {
-      const image = withFile(e.image, () => readImageStack(e.image));
+      const image = withFile(e.image, () => readImageStack(e.image, { ome }));
       let mask: Tensor | undefined;
       try {
         mask = e.mask ? withFile(e.mask, () => readMaskFile(e.mask!)) : undefined;
@@ -170,6 +173,21 @@ function* readStacks(entries: Entry[]): Generator<Stack> {
   }
 }
 
+/** The OME-TIFF inputs' common physical pixel size; differing sizes are refused. */
+function omePixelSize(files: string[]): DatasetMeta["pixelSize"] {
+  let first: { file: string; size: NonNullable<DatasetMeta["pixelSize"]> } | undefined;
+  for (const f of files.filter(isOmeTiffName)) {
+    const size = withFile(f, () => readOmeInfo(f)).pixelSize;
+    if (!size) continue;
+    if (!first) first = { file: f, size };
+    else if (size.x !== first.size.x || size.y !== first.size.y || size.unit !== first.size.unit)
+      throw new Error(
+        `${f}: pixels are ${size.x} x ${size.y} ${size.unit}, but ${first.file} has ${first.size.x} x ${first.size.y} ${first.size.unit}; import different magnifications separately`,
+      );
+  }
+  return first?.size;
+}
+
 /** Runs fn, making sure an error names the file. */
 function withFile<T>(file: string, fn: () => T): T {
   try {
@@ -201,7 +219,8 @@ export function importDataset(opts: ImportOptions): DatasetMeta {
   let writer: DatasetWriter | undefined;
   let firstWhere = "";
   try {
-    for (const s of readStacks(entries)) {
+    const pixelSize = omePixelSize(entries.map((e) => e.image));
+    for (const s of readStacks(entries, opts.ome)) {
       try {
         if (s.image.ndim !== 3)
           throw new Error(`image has shape [${s.image.shape}]; expected (C, H, W) or (H, W)`);
@@ -218,6 +237,7 @@ export function importDataset(opts: ImportOptions): DatasetMeta {
             masks: opts.masks !== undefined,
             seed: opts.seed,
             fractions: opts.fractions,
+            pixelSize,
             source:
               opts.source ?? `imported from ${opts.images}${opts.masks ? ` with masks ${opts.masks}` : ""}`,
           });

@@ -5,6 +5,7 @@ import { readBmp } from "./bmp.js";
 import { readJpeg } from "./jpeg.js";
 import { readNpy } from "./npy.js";
 import { listNpz, readNpz } from "./npz.js";
+import { isOmeTiffName, type OmeSelection, readOmeTiff } from "./ome-tiff.js";
 import { type PngImage, readPng } from "./png.js";
 import { readTiff } from "./tiff.js";
 
@@ -84,9 +85,10 @@ function pngStack(img: PngImage, path: string): Tensor {
  * Reads one image stack as (C, H, W) in its stored dtype: .npy/.npz arrays of (H, W) or (C, H, W)
  * (an .npz's single array, or the one named "image" or "arr_0"), TIFF pages times samples as
  * channels, PNG channels (palette expanded to RGB, alpha dropped), JPEG (baseline or progressive)
- * and BMP as 8-bit grey or RGB.
+ * and BMP as 8-bit grey or RGB. An .ome.tif(f) gives the OME planes `o.ome` chooses (ome-tiff.ts).
  */
-export function readImageStack(path: string): Tensor {
+export function readImageStack(path: string, o: { ome?: OmeSelection } = {}): Tensor {
+  if (isOmeTiffName(path)) return readOmeTiff(path, o.ome);
   switch (extname(path).toLowerCase()) {
     case ".npy":
       return asStack(readNpy(path), path);

@@ -539,8 +539,9 @@ export function readTiff(path: string): Tensor {
 /**
  * Writes a (C, H, W) or (H, W) tensor as an uncompressed little-endian TIFF, one page per channel:
  * uint8 as 8-bit, int32 as unsigned 16-bit (values must lie in 0..65535), float32 as 32-bit float.
+ * `description` becomes the first page's ImageDescription (e.g. OME-XML).
  */
-export function writeTiff(path: string, t: Tensor): void {
+export function writeTiff(path: string, t: Tensor, o: { description?: string } = {}): void {
   if (t.ndim !== 2 && t.ndim !== 3)
     throw new Error(`${path}: writeTiff takes (C, H, W) or (H, W), got [${t.shape}]`);
   const [C, H, W] = t.ndim === 3 ? t.shape : [1, ...t.shape];
@@ -561,10 +562,14 @@ export function writeTiff(path: string, t: Tensor): void {
     values = Uint16Array.from(values);
   }
   const pageBytes = H * W * (bits / 8);
-  const nTags = 12;
+  // NUL-terminated, at least 5 bytes so that it always lies at an offset, never inline
+  const desc =
+    o.description === undefined ? undefined : Buffer.from(`${o.description}\0`.padEnd(5, "\0"), "utf8");
+  const nTags = desc ? 13 : 12; // room for ImageDescription on every IFD; only page 0 uses it
   const ifdBytes = 2 + nTags * 12 + 4;
   const span = pageBytes + (pageBytes % 2) + ifdBytes; // data, a pad byte to keep IFDs word-aligned, IFD
-  if (8 + C * span > 0xffffffff)
+  const descAt = 8 + C * span;
+  if (descAt + (desc?.length ?? 0) > 0xffffffff)
     throw new Error(`${path}: ${C} pages of ${pageBytes} bytes exceed the 4 GB TIFF limit`);
   const all = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   writeAtomic(path, (fd) => {
@@ -582,14 +587,14 @@ export function writeTiff(path: string, t: Tensor): void {
       put(all.subarray(c * pageBytes, (c + 1) * pageBytes));
       if (pageBytes % 2) put(new Uint8Array(1));
       const ifd = Buffer.alloc(ifdBytes);
-      ifd.writeUInt16LE(nTags, 0);
-      const entries: [number, number, number][] = [
+      const entries: [number, number, number, number?][] = [
         [TAG.newSubfileType, 4, 0],
         [TAG.width, 4, W],
         [TAG.height, 4, H],
         [TAG.bitsPerSample, 3, bits],
         [TAG.compression, 3, 1],
         [TAG.photometric, 3, 1], // black is zero
+        ...(desc && c === 0 ? [[270, 2, descAt, desc.length] as [number, number, number, number]] : []),
         [TAG.stripOffsets, 4, dataAt],
         [TAG.samplesPerPixel, 3, 1],
         [TAG.rowsPerStrip, 4, H],
@@ -597,16 +602,37 @@ export function writeTiff(path: string, t: Tensor): void {
         [TAG.planarConfig, 3, 1],
         [TAG.sampleFormat, 3, format],
       ];
-      entries.forEach(([tag, type, v], i) => {
+      ifd.writeUInt16LE(entries.length, 0);
+      entries.forEach(([tag, type, v, count], i) => {
         const e = 2 + i * 12;
         ifd.writeUInt16LE(tag, e);
         ifd.writeUInt16LE(type, e + 2);
-        ifd.writeUInt32LE(1, e + 4);
+        ifd.writeUInt32LE(count ?? 1, e + 4);
         if (type === 3) ifd.writeUInt16LE(v, e + 8);
         else ifd.writeUInt32LE(v, e + 8);
       });
-      ifd.writeUInt32LE(c + 1 < C ? ifdAt + span : 0, 2 + nTags * 12);
+      ifd.writeUInt32LE(c + 1 < C ? ifdAt + span : 0, 2 + entries.length * 12);
       put(ifd);
     }
+    if (desc) put(desc);
   });
+}
+
+/** The ImageDescription (tag 270) of a TIFF's first page, e.g. OME-XML; undefined if it has none. */
+export function readTiffDescription(path: string): string | undefined {
+  const r = new Reader(readFileSync(path), path);
+  const pos = r.firstIfd();
+  const n = r.big ? r.u64(pos) : r.u16(pos);
+  const entrySize = r.big ? 20 : 12;
+  const first = pos + (r.big ? 8 : 2);
+  for (let i = 0; i < n; i++) {
+    const e = first + i * entrySize;
+    if (r.u16(e) !== 270) continue;
+    const count = r.big ? r.u64(e + 4) : r.u32(e + 4);
+    const field = e + (r.big ? 12 : 8);
+    const at = count <= (r.big ? 8 : 4) ? field : r.offset(field);
+    r.check(at, count);
+    return r.buf.toString("utf8", at, at + count).replace(/\0+$/, "");
+  }
+  return undefined;
 }

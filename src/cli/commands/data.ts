@@ -5,6 +5,7 @@ import { importBloodCells } from "../../data/blood-cells.js";
 import type { DatasetMeta } from "../../data/dataset.js";
 import { importDataset } from "../../data/import.js";
 import { importNnunet } from "../../data/nnunet.js";
+import { importOmeZarr, listOmeZarr } from "../../data/ome-zarr-import.js";
 import { synthDatasets } from "../../data/synth-datasets.js";
 import { synthStack, writePreview } from "../../synth/index.js";
 import { type CommonOptions, int, list, num, UsageError, withCommon } from "../common.js";
@@ -13,6 +14,7 @@ import {
   type ImportSourceOpts,
   importProgress,
   importSourceOptions,
+  omeOf,
   reportImport,
   runImportSource,
 } from "./import-sources.js";
@@ -39,6 +41,15 @@ interface ImportOpts extends CommonOptions, ImportSourceOpts {
   kind?: "pretrain" | "segmentation";
   bloodCells?: string;
   overwrite: boolean;
+}
+
+/** An OME-Zarr image or a folder of them (not a folder of plain image files). */
+function isZarrInput(path: string): boolean {
+  try {
+    return listOmeZarr([path]).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 export function registerData(program: Command): void {
@@ -93,7 +104,7 @@ export function registerData(program: Command): void {
       "import the blood-cell-detection folder instead (boxes become sparse labels with --kind segmentation)",
     )
     .option("--overwrite", "replace an existing dataset", false)
-    .action((o: ImportOpts) => {
+    .action(async (o: ImportOpts) => {
       if (o.kind && o.kind !== "pretrain" && o.kind !== "segmentation") {
         throw new UsageError(`--kind must be pretrain or segmentation, not '${o.kind}'`);
       }
@@ -106,6 +117,21 @@ export function registerData(program: Command): void {
         reportImport(o.out, (performance.now() - t0) / 1000, o.preview);
         return;
       }
+      if (o.images && !o.masks && !o.annotations && isZarrInput(o.images)) {
+        await importOmeZarr({
+          inputs: [o.images],
+          out: o.out,
+          level: o.level,
+          ome: omeOf(o),
+          tile: o.tile,
+          seed: o.seed,
+          overwrite: o.overwrite,
+          onProgress: importProgress("import"),
+        });
+        reportImport(o.out, (performance.now() - t0) / 1000);
+        return;
+      }
+      if (o.tile) throw new UsageError("--tile cuts a --pool or OME-Zarr images");
       let meta: DatasetMeta;
       if (o.bloodCells) {
         meta = importBloodCells({
@@ -126,6 +152,7 @@ export function registerData(program: Command): void {
           seed: o.seed,
           overwrite: o.overwrite,
           labels: conventionOf(o),
+          ome: omeOf(o),
           onProgress: importProgress("import"),
         });
       }

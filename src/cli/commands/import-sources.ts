@@ -8,6 +8,7 @@ import type { LabelConvention } from "../../data/labels.js";
 import { parseMaskMap } from "../../data/labels.js";
 import { importPool } from "../../data/pool-import.js";
 import { formatSummary, summarise } from "../../data/summary.js";
+import { type OmeSelection, parsePlanes } from "../../io/ome-tiff.js";
 import { Progress } from "../../train/progress.js";
 import { writeLabelPreview, writeRulePicture } from "../../viz/label-preview.js";
 import { int, UsageError } from "../common.js";
@@ -27,6 +28,10 @@ export interface ImportSourceOpts {
   tile?: number;
   grey?: boolean;
   nnunet?: string;
+  omeZ?: string;
+  omeC?: string;
+  omeT?: string;
+  level?: number;
 }
 
 /** Adds the options; the plain --images/--masks ones stay with the command. */
@@ -58,7 +63,11 @@ export function importSourceOptions(cmd: Command): Command {
     )
     .option("--tile <px>", "pool: cut square tiles of this size", int)
     .option("--grey", "pool: one grey channel instead of RGB")
-    .option("--nnunet <dir>", "import an nnU-Net raw dataset (dataset.json, imagesTr/, labelsTr/)");
+    .option("--nnunet <dir>", "import an nnU-Net raw dataset (dataset.json, imagesTr/, labelsTr/)")
+    .option("--ome-z <planes>", "OME-TIFF/OME-Zarr: Z planes to keep, N, N,M or all (they become channels)")
+    .option("--ome-c <planes>", "OME-TIFF/OME-Zarr: channels to keep (default all)")
+    .option("--ome-t <planes>", "OME-TIFF/OME-Zarr: time points to keep (they become channels)")
+    .option("--level <n>", "OME-Zarr: resolution level to read (0 = full resolution)", int);
 }
 
 /** The label convention the options give, or an error naming the option. */
@@ -68,6 +77,19 @@ export function conventionOf(o: ImportSourceOpts): LabelConvention {
     maskMap: o.maskMap !== undefined ? parseMaskMap(o.maskMap) : undefined,
     dense: o.dense,
   };
+}
+
+/** The OME plane choice the options give. */
+export function omeOf(o: ImportSourceOpts): OmeSelection {
+  const p = (v: string | undefined, opt: string) => {
+    if (v === undefined) return undefined;
+    try {
+      return parsePlanes(v, opt);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  };
+  return { z: p(o.omeZ, "--ome-z"), c: p(o.omeC, "--ome-c"), t: p(o.omeT, "--ome-t") };
 }
 
 /** A progress bar on stderr for imports of at least `min` files. */
