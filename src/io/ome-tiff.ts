@@ -102,8 +102,7 @@ export function parseOmeXml(xml: string, file: string): OmeInfo {
 
 export function readOmeInfo(path: string): OmeInfo {
   const xml = readTiffDescription(path);
-  if (!xml || !xml.includes("<OME"))
-    throw new Error(`${path}: named .ome.tif but its first page holds no OME-XML`);
+  if (!xml?.includes("<OME")) throw new Error(`${path}: named .ome.tif but its first page holds no OME-XML`);
   return parseOmeXml(xml, path);
 }
 

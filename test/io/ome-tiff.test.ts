@@ -62,15 +62,14 @@ test("OME-TIFF: planes follow DimensionOrder; Z/T choices become channels, T the
     const td =
       '<TiffData FirstZ="0" FirstC="0" FirstT="0" IFD="2" PlaneCount="1"/><TiffData FirstZ="0" FirstC="1" FirstT="0" IFD="0" PlaneCount="1"/>';
     const xml = omeXml(1, 3, 1, "XYZCT", td).replace('<TiffData PlaneCount="3"/>', "");
-    assert.deepEqual(pageIds(readOmeTiff((writeOme(f, 3, xml), f))), [2, 0, 2]);
+    writeOme(f, 3, xml);
+    assert.deepEqual(pageIds(readOmeTiff(f)), [2, 0, 2]);
     assert.throws(
       () => parseOmeXml("<OME></OME>", "x.ome.tif"),
       /x\.ome\.tif: ImageDescription is not OME-XML/,
     );
-    assert.throws(
-      () => readOmeTiff((writeOme(f, 2, omeXml(1, 3, 1)), f)),
-      /describes 3 planes, the TIFF holds 2 pages/,
-    );
+    writeOme(f, 2, omeXml(1, 3, 1));
+    assert.throws(() => readOmeTiff(f), /describes 3 planes, the TIFF holds 2 pages/);
   } finally {
     cleanup();
   }
