@@ -56,8 +56,10 @@ export function registerExport(program: Command): void {
     .action((o: Opts) => {
       applyCommon(o);
       if (o.nnunet || o.data) {
-        if (!o.nnunet || !o.data) throw new UsageError("export: --nnunet DIR needs --data (a hemoseg dataset)");
-        if (o.onnx || o.run) throw new UsageError("export: --nnunet exports a dataset; --onnx a run: give one");
+        if (!o.nnunet || !o.data)
+          throw new UsageError("export: --nnunet DIR needs --data (a hemoseg dataset)");
+        if (o.onnx || o.run)
+          throw new UsageError("export: --nnunet exports a dataset; --onnx a run: give one");
         exportDataset(o as Opts & { data: string; nnunet: string });
         return;
       }
