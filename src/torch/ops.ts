@@ -72,23 +72,24 @@ export interface NativeOps {
   clone(t0: Handle): Handle;
   contiguous(t0: Handle): Handle;
   conv2d(
-    t0: Handle,
-    t1: Handle,
-    t2: Handle | null | undefined,
-    ints3: number[],
-    ints4: number[],
-    ints5: number[],
-    n6: number,
+    input: Handle,
+    weight: Handle,
+    bias: Handle | null | undefined,
+    stride: number[],
+    padding: number[],
+    dilation: number[],
+    groups: number,
   ): Handle;
+  /** at::conv_transpose2d's order: output padding before groups, dilation last. */
   convTranspose2d(
-    t0: Handle,
-    t1: Handle,
-    t2: Handle | null | undefined,
-    ints3: number[],
-    ints4: number[],
-    ints5: number[],
-    n6: number,
-    ints7: number[],
+    input: Handle,
+    weight: Handle,
+    bias: Handle | null | undefined,
+    stride: number[],
+    padding: number[],
+    outputPadding: number[],
+    groups: number,
+    dilation: number[],
   ): Handle;
   copy_(t0: Handle, t1: Handle): void;
   copyFromBuffer(t0: Handle, bytes1: ArrayBufferView): void;
