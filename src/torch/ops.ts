@@ -139,11 +139,11 @@ export interface NativeOps {
   getNumThreads(): number;
   grad(t0: Handle): Handle | null;
   groupNorm(
-    t0: Handle,
-    n1: number,
-    t2: Handle | null | undefined,
-    t3: Handle | null | undefined,
-    n4: number,
+    input: Handle,
+    groups: number,
+    weight: Handle | null | undefined,
+    bias: Handle | null | undefined,
+    eps: number,
   ): Handle;
   gt(t0: Handle, t1: Handle, n2?: number | null): Handle;
   gtS(t0: Handle, n1: number): Handle;
@@ -161,11 +161,11 @@ export interface NativeOps {
   item(t0: Handle): number;
   l1Loss(t0: Handle, t1: Handle, s2: string): Handle;
   layerNorm(
-    t0: Handle,
-    ints1: number[],
-    t2: Handle | null | undefined,
-    t3: Handle | null | undefined,
-    n4: number,
+    input: Handle,
+    normalizedShape: number[],
+    weight: Handle | null | undefined,
+    bias: Handle | null | undefined,
+    eps: number,
   ): Handle;
   le(t0: Handle, t1: Handle, n2?: number | null): Handle;
   leakyRelu(t0: Handle, n1: number): Handle;
