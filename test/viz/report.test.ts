@@ -369,7 +369,14 @@ test("segmentationExamples predicts test tiles with the run's best checkpoint", 
   mkdirSync(bad);
   writeFileSync(
     join(bad, "run.json"),
-    JSON.stringify({ command: "train-unet", data, classes: CLASSES, stats: {}, tile: 32, channels: 3 }),
+    JSON.stringify({
+      command: "train-unet",
+      data,
+      classes: CLASSES,
+      stats: { mean: [0, 0, 0], std: [1, 1, 1] },
+      tile: 32,
+      channels: 3,
+    }),
   );
   assert.throws(
     () => segmentationExamples([{ name: "bad", dir: bad }], { data, count: 2 }),
