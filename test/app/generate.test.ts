@@ -92,7 +92,7 @@ test("bad runs, bad options and foreign folders are refused by name; a failed ex
   const noStats = makeRun(join(TMP, "nostats"), { stats: undefined });
   assert.throws(
     () => writeApp({ run: noStats, out: join(TMP, "x"), exportModel: fakeExport }),
-    /run\.json: lacks classes, stats/,
+    /run\.json: invalid run\.json:[\s\S]*stats/,
   );
   const run = makeRun(join(TMP, "run2"));
   assert.throws(
