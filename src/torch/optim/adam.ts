@@ -1,4 +1,6 @@
-// Adam and AdamW with parameter groups; the update itself is one native call per step.
+// Adam and AdamW with parameter groups; the update itself is one native call per group and step:
+// libtorch's fused multi-tensor kernel (torch.optim.Adam(fused=True)) for CPU float32 parameters,
+// torch.optim.Adam's single-tensor formula for the rest or when `fused` is off.
 import { zeros, zerosLike } from "../creation.js";
 import { N } from "../native.js";
 import { keep } from "../scope.js";
@@ -31,6 +33,8 @@ export interface OptimizerState {
 
 export class Adam {
   readonly groups: ParamGroup[];
+  /** Fused kernel for CPU float32 parameters (default); false: the single-tensor formula everywhere. */
+  fused = true;
   readonly #state = new Map<Tensor, State>();
 
   constructor(
@@ -63,7 +67,7 @@ export class Adam {
   step(): void {
     for (const g of this.groups) {
       const st = g.params.map((p) => this.#stateOf(p));
-      N.adamStep(
+      (this.fused ? N.fusedAdamStep : N.adamStep)(
         g.params.map((p) => p.handle),
         st.map((s) => s.expAvg.handle),
         st.map((s) => s.expAvgSq.handle),
