@@ -77,7 +77,7 @@ export class ViTPatchEmbeddings extends nn.Module {
   }
 }
 
-/** Multi-head self-attention with separate query/key/value linears. */
+/** Multi-head self-attention with query/key/value linears (HF's names), projected in one GEMM. */
 export class ViTSelfAttention extends nn.Module {
   readonly query: nn.Linear;
   readonly key: nn.Linear;
@@ -102,12 +102,14 @@ export class ViTSelfAttention extends nn.Module {
   forward(x: Tensor): Tensor {
     return scope(() => {
       const [b, t, d] = x.shape;
-      const split = (lin: nn.Linear) =>
-        lin
-          .forward(x)
-          .view(b, t, this.heads, d / this.heads)
-          .transpose(1, 2); // (B, H, T, Dh)
-      const [q, k, v] = [split(this.query), split(this.key), split(this.value)];
+      // One GEMM for the three projections: the weights stay query/key/value (HF's keys) and are
+      // concatenated per call (3·D² floats, negligible beside the (B·T, D) x (D, 3D) product).
+      const { query, key, value } = this;
+      const bias = query.bias && key.bias && value.bias ? cat([query.bias, key.bias, value.bias]) : null;
+      const qkv = F.linear(x, cat([query.weight, key.weight, value.weight]), bias)
+        .view(b, t, 3, this.heads, d / this.heads)
+        .permute(2, 0, 3, 1, 4); // (3, B, H, T, Dh)
+      const [q, k, v] = qkv.unbind(0);
       const p = this.training ? this.config.attentionProbsDropoutProb : 0;
       const ctx =
         this.attnImplementation === "eager"
