@@ -132,6 +132,19 @@ export interface NativeOps {
   floorDivideS(t0: Handle, n1: number): Handle;
   fromBuffer(bytes0: ArrayBufferView, ints1: number[], dtype2: DType): Handle;
   full(ints0: number[], n1: number, dtype2?: DType | null, s3?: string | null): Handle;
+  /** adamStep's contract; libtorch's fused kernel for CPU float32 parameters (ops_optim.cpp). */
+  fusedAdamStep(
+    ts0: Handle[],
+    ts1: Handle[],
+    ts2: Handle[],
+    ts3: Handle[],
+    n4: number,
+    n5: number,
+    n6: number,
+    n7: number,
+    n8: number,
+    flag9: boolean,
+  ): void;
   gather(t0: Handle, n1: number, t2: Handle): Handle;
   ge(t0: Handle, t1: Handle, n2?: number | null): Handle;
   gelu(t0: Handle, s1?: string | null): Handle;
@@ -363,6 +376,7 @@ export const NATIVE_OPS = Object.keys({
   floorDivideS: 1,
   fromBuffer: 1,
   full: 1,
+  fusedAdamStep: 1,
   gather: 1,
   ge: 1,
   gelu: 1,
