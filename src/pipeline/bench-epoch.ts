@@ -10,6 +10,7 @@ import { vitConfigToHF, vitMaeConfigToHF } from "../models/hf-config.js";
 import { type PresetName, presetConfig } from "../models/presets.js";
 import { getNumThreads } from "../torch/index.js";
 import { FINETUNE_DEFAULTS, finetune } from "../train/finetune.js";
+import { PhaseTimer } from "../train/phases.js";
 import { PRETRAIN_DEFAULTS, pretrain } from "../train/pretrain.js";
 import { alternate, runTorchSpec, summarise } from "./bench-torch.js";
 
@@ -30,6 +31,8 @@ export interface EpochBenchOptions {
   seed: number;
   /** PyTorch variants to run beside hemoseg (none: hemoseg alone). */
   pytorch: string[];
+  /** Time hemoseg's training-loop phases over all rounds (bench epoch --profile). */
+  profile?: boolean;
 }
 
 export const PYTORCH_VARIANTS: Record<EpochTask, string[]> = {
@@ -39,7 +42,7 @@ export const PYTORCH_VARIANTS: Record<EpochTask, string[]> = {
 };
 
 /** Training images/s of one hemoseg epoch: pretrain or finetune with epochs 1 into a scratch dir. */
-export async function hemosegEpoch(o: EpochBenchOptions): Promise<number> {
+export async function hemosegEpoch(o: EpochBenchOptions, phases?: PhaseTimer): Promise<number> {
   const out = mkdtempSync(join(tmpdir(), "hemoseg-epoch-"));
   try {
     if (o.task === "mae") {
@@ -54,6 +57,7 @@ export async function hemosegEpoch(o: EpochBenchOptions): Promise<number> {
         batchTiles: o.batch,
         maxSteps: o.maxSteps,
         seed: o.seed,
+        phases,
       });
       const rec = JSON.parse(readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n")[0]);
       return rec.images_per_s;
@@ -71,6 +75,7 @@ export async function hemosegEpoch(o: EpochBenchOptions): Promise<number> {
       maxSteps: o.maxSteps,
       seed: o.seed,
       quiet: true,
+      phases,
     });
     return r.history[0].images_per_s;
   } finally {
@@ -112,9 +117,10 @@ export async function benchEpoch(
   onRun?: (name: string, round: number, imagesPerS: number) => void,
 ): Promise<Record<string, unknown>> {
   const got: Record<string, number[]> = { hemoseg: [], ...Object.fromEntries(o.pytorch.map((v) => [v, []])) };
+  const phases = o.profile ? new PhaseTimer() : undefined;
   const specs = Object.fromEntries(o.pytorch.map((v) => [v, torchEpochSpec(o, v)]));
   for (let r = 0; r < o.rounds; r++) {
-    const ours = await hemosegEpoch(o);
+    const ours = await hemosegEpoch(o, phases);
     got.hemoseg.push(ours);
     onRun?.("hemoseg", r, ours);
     const theirs = alternate(
@@ -124,5 +130,23 @@ export async function benchEpoch(
     );
     for (const [k, v] of Object.entries(theirs)) got[k].push(v[0]);
   }
-  return { task: o.task, threads: getNumThreads(), images_per_s: summarise(got) };
+  const res: Record<string, unknown> = {
+    task: o.task,
+    threads: getNumThreads(),
+    images_per_s: summarise(got),
+  };
+  if (phases) res.profile = profileOf(phases);
+  return res;
+}
+
+/**
+ * The phases' seconds and shares of the training epoch, with what no timer covers split into the
+ * step's remainder (scope disposal, JS between ops) and the epoch's (progress, loop, schedule).
+ */
+export function profileOf(p: PhaseTimer): Record<string, unknown> {
+  const ms = (k: string) => p.ms.get(k) ?? 0;
+  const inStep = ["forward", "backward", "optimizer", "loss read-back"].reduce((a, k) => a + ms(k), 0);
+  p.add("step remainder (scope disposal, JS)", ms("step (all)") - inStep);
+  p.add("epoch remainder (loop, progress)", ms("train epoch (all)") - ms("step (all)") - ms("data"));
+  return p.report("train epoch (all)");
 }

@@ -19,6 +19,7 @@ import type { ViTConfig } from "../models/vit.js";
 import { autocast, F, manualSeed, optim, scope, type Tensor, tensor } from "../torch/index.js";
 import { capped, tileTask } from "./batches.js";
 import { paramGroups } from "./param-groups.js";
+import type { PhaseTimer } from "./phases.js";
 import { writeRunInfo } from "./run-info.js";
 import { epochSchedule, trainLoop } from "./trainer.js";
 
@@ -59,6 +60,8 @@ export interface FinetuneOptions {
    */
   trainTiles?: number;
   quiet?: boolean;
+  /** Wall time per training-loop phase is added here when given (bench epoch --profile). */
+  phases?: PhaseTimer;
 }
 
 export const FINETUNE_DEFAULTS: Omit<FinetuneOptions, "data" | "out" | "arch"> = {
@@ -192,6 +195,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       seed: o.seed,
       resume: o.resume,
       schedule,
+      phases: o.phases,
       beforeEpoch: (epoch) => {
         if (model instanceof UNETR && (o.freezeEncoder || o.frozenEpochs > 0)) {
           freezeEncoder(model, o.freezeEncoder || epoch < o.frozenEpochs);

@@ -8,6 +8,7 @@ import { type PresetName, presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
 import { autocast, manualSeed, noGrad, optim, scope, type Tensor } from "../torch/index.js";
 import { capped, tileTask } from "./batches.js";
+import type { PhaseTimer } from "./phases.js";
 import { Progress } from "./progress.js";
 import { writeRunInfo } from "./run-info.js";
 import { epochSchedule, meanLoss, trainLoop } from "./trainer.js";
@@ -44,6 +45,8 @@ export interface PretrainOptions {
   workers: number;
   /** Cap on training steps per epoch (0: the whole split), for quick runs. */
   maxSteps: number;
+  /** Wall time per training-loop phase is added here when given (bench epoch --profile). */
+  phases?: PhaseTimer;
 }
 
 export type PretrainOptimizer = "adam" | "adamw";
@@ -176,6 +179,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       resume: o.resume,
       schedule,
       clipGrad: recipe.clipGrad,
+      phases: o.phases,
       train: { batches: (e) => capped(train.epoch(e), o.maxSteps), count: steps },
       task: tileTask(lossOf),
       validate: async (e) => {

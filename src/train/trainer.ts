@@ -7,6 +7,7 @@ import { manualSeed, optim, scope, type Tensor } from "../torch/index.js";
 import { applySchedule, type Schedule, warmupCosine } from "../torch/optim/schedule.js";
 import { loadLast, type Savable, saveLast, saveModelDir, type TrainerState } from "./checkpoint.js";
 import { MetricsLog } from "./metrics-log.js";
+import { type PhaseTimer, timedBatches } from "./phases.js";
 import { Progress } from "./progress.js";
 
 export interface StepResult {
@@ -48,6 +49,8 @@ export interface LoopOptions<B> {
   clipGrad?: number;
   /** Called once per epoch before training (e.g. to unfreeze an encoder after warm-up epochs). */
   beforeEpoch?: (epoch: number) => void;
+  /** When given, each phase's wall time is added to it (data, forward, backward, optimizer, ...). */
+  phases?: PhaseTimer;
 }
 
 /**
@@ -88,15 +91,24 @@ export async function meanLoss<B>(
 }
 
 /** One optimiser step on a batch: zero the gradients, loss, backward, step; frees the batch. */
-export function optimiserStep<B>(opt: optim.Adam, task: BatchTask<B>, batch: B, clipGrad = 0): StepResult {
+export function optimiserStep<B>(
+  opt: optim.Adam,
+  task: BatchTask<B>,
+  batch: B,
+  clipGrad = 0,
+  ph?: PhaseTimer,
+): StepResult {
+  const t = <T>(name: string, fn: () => T): T => (ph ? ph.time(name, fn) : fn());
   return scope(() => {
-    opt.zeroGrad();
-    const loss = task.loss(batch);
-    loss.backward();
+    t("optimizer", () => opt.zeroGrad());
+    const loss = t("forward", () => task.loss(batch));
+    t("backward", () => loss.backward());
     // The gradients of this batch are ready here, before the optimiser uses them.
-    if (clipGrad > 0) optim.clipGradNorm(opt.params, clipGrad);
-    opt.step();
-    const r = { loss: loss.item(), n: task.size(batch) };
+    t("optimizer", () => {
+      if (clipGrad > 0) optim.clipGradNorm(opt.params, clipGrad);
+      opt.step();
+    });
+    const r = { loss: t("loss read-back", () => loss.item()), n: task.size(batch) };
     task.release(batch);
     return r;
   });
@@ -127,16 +139,19 @@ export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
     });
     const t0 = performance.now();
     const tr = await meanLoss(
-      o.train.batches(epoch),
+      o.phases ? timedBatches(o.train.batches(epoch), o.phases) : o.train.batches(epoch),
       (b) => {
         if (o.schedule) applySchedule(groups, baseLrs, o.schedule, state.step);
-        const r = optimiserStep(o.optimizer, o.task, b, o.clipGrad);
+        const t1 = performance.now();
+        const r = optimiserStep(o.optimizer, o.task, b, o.clipGrad, o.phases);
+        o.phases?.add("step (all)", performance.now() - t1);
         state.step++;
         return r;
       },
       { progress: bar, diverged: "training diverged (try a lower --lr)" },
     );
     const seconds = (performance.now() - t0) / 1000;
+    o.phases?.add("train epoch (all)", seconds * 1000);
     bar.done();
     const rec: EpochMetrics = {
       epoch: epoch + 1,
@@ -147,7 +162,10 @@ export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
     };
     const lrs = Object.fromEntries(groups.map((g, i) => [g.name ?? `group${i}`, g.lr]));
     o.model.eval();
+    const tv = performance.now();
     Object.assign(rec, await o.validate(epoch));
+    o.phases?.add("validation", performance.now() - tv);
+    const tc = performance.now();
     state.epoch = epoch + 1;
     const score = o.score(rec);
     if (score < state.bestValLoss) {
@@ -156,6 +174,7 @@ export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
       saveModelDir(join(o.runDir, "best"), o.model);
     }
     saveLast(o.runDir, o.model, o.optimizer, state);
+    o.phases?.add("checkpoints", performance.now() - tc);
     log.append({ ...rec, lrs });
     history.push(rec);
     process.stderr.write(

@@ -160,6 +160,11 @@ export function registerBench(program: Command): void {
     .option("--max-steps <n>", "cap on steps per epoch (0: the whole training split)", int, 0)
     .option("--rounds <n>", "alternating rounds", int, 3)
     .option("--json", "print one JSON line", false)
+    .option(
+      "--profile",
+      "time hemoseg's training-loop phases (data, forward, backward, optimizer, ...)",
+      false,
+    )
     .option("--against-pytorch", "also run the same epoch in plain PyTorch loops, alternating", false)
     .action(async (o: Record<string, unknown> & CommonOptions) => {
       applyCommon(o);
@@ -179,6 +184,7 @@ export function registerBench(program: Command): void {
           rounds: o.rounds as number,
           seed: o.seed,
           pytorch: o.againstPytorch ? PYTORCH_VARIANTS[task] : [],
+          profile: o.profile as boolean,
         },
         progress,
       );
