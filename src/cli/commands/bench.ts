@@ -1,12 +1,16 @@
 // hemoseg bench mae|unetr|unet|epoch: training-step and whole-epoch throughput, optionally beside
 // PyTorch (Hugging Face transformers and plain-PyTorch layouts) in alternating rounds.
 import type { Command } from "commander";
-import { vitMaeConfigToHF } from "../../models/hf-config.js";
-import { isPresetName, presetConfig } from "../../models/presets.js";
+import { isPresetName } from "../../models/presets.js";
 import { benchEpoch, type EpochTask, PYTORCH_VARIANTS } from "../../pipeline/bench-epoch.js";
-import { benchHemoseg, benchPytorch, type MaeBenchOptions } from "../../pipeline/bench-mae.js";
+import {
+  benchHemoseg,
+  benchPlainPytorch,
+  benchPytorch,
+  type MaeBenchOptions,
+} from "../../pipeline/bench-mae.js";
 import { benchSeg } from "../../pipeline/bench-seg.js";
-import { runTorchSpec, spread } from "../../pipeline/bench-torch.js";
+import { spread } from "../../pipeline/bench-torch.js";
 import { getNumThreads, nativeInfo } from "../../torch/index.js";
 import { applyCommon, type CommonOptions, int, UsageError, withCommon } from "../common.js";
 
@@ -52,29 +56,7 @@ export function registerBench(program: Command): void {
         ours.push(benchHemoseg(o, device).images_per_s);
         if (!o.againstPytorch) continue;
         hf.push(benchPytorch(o, device).images_per_s);
-        if (device === "cpu" && !o.bf16) {
-          const cfg = presetConfig(o.model, {
-            patchSize: o.patch,
-            numChannels: o.channels,
-            imageSize: o.tile,
-          });
-          plain.push(
-            runTorchSpec({
-              variant: "mae-plain",
-              mode: "step",
-              config: vitMaeConfigToHF(cfg),
-              batch: o.batch,
-              channels: o.channels,
-              tile: o.tile,
-              steps: o.steps,
-              warmup: o.warmup,
-              threads: getNumThreads(),
-              seed: 0,
-              lr: 1e-5,
-              betas: [0.9, 0.95],
-            }).images_per_s,
-          );
-        }
+        if (device === "cpu" && !o.bf16) plain.push(benchPlainPytorch(o).images_per_s);
       }
       const row: Record<string, unknown> = {
         model: o.model,
