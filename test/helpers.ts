@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ViTConfig } from "../src/models/vit.js";
 import type { Tensor } from "../src/torch/index.js";
 
 /** The repository root (tests run from dist/test/...). */
@@ -29,4 +30,24 @@ export function maxAbsDiff(a: Tensor, b: Tensor): number {
 export function assertClose(a: Tensor, b: Tensor, atol: number, what = "tensor"): void {
   const d = maxAbsDiff(a, b);
   assert.ok(d <= atol, `${what}: max |diff| ${d.toExponential(3)} > ${atol}`);
+}
+
+/** A small ViT encoder config for layout tests (hidden 24, 3 layers, 2 heads, 32 x 32 input). */
+export function tinyViT(patchSize: number, over: Partial<ViTConfig> = {}): ViTConfig {
+  return {
+    hiddenSize: 24,
+    numHiddenLayers: 3,
+    numAttentionHeads: 2,
+    intermediateSize: 32,
+    hiddenAct: "gelu",
+    layerNormEps: 1e-6,
+    imageSize: 32,
+    patchSize,
+    numChannels: 3,
+    qkvBias: true,
+    initializerRange: 0.02,
+    hiddenDropoutProb: 0,
+    attentionProbsDropoutProb: 0,
+    ...over,
+  };
 }

@@ -8,8 +8,8 @@ import { UsageError } from "../errors.js";
 import { vitMaeConfigToHF } from "../models/hf-config.js";
 import { presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
-import { autocast, cuda, getNumThreads, keep, nativeInfo, optim, randn, scope } from "../torch/index.js";
-import { runTorchSpec } from "./bench-torch.js";
+import { autocast, cuda, keep, nativeInfo, optim, randn, scope } from "../torch/index.js";
+import { runTorchSpec, stepSpec } from "./bench-torch.js";
 
 /** The shape of the benchmarked ViTMAE and of its training step. */
 export interface MaeBenchOptions {
@@ -96,18 +96,5 @@ export function benchPytorch(o: MaeBenchOptions, device: string): { images_per_s
 /** The same step in a plain-PyTorch MAE (facebookresearch/mae layout; bench/torch_models.py), CPU fp32. */
 export function benchPlainPytorch(o: MaeBenchOptions): { images_per_s: number } {
   const cfg = presetConfig(o.model, { patchSize: o.patch, numChannels: o.channels, imageSize: o.tile });
-  return runTorchSpec({
-    variant: "mae-plain",
-    mode: "step",
-    config: vitMaeConfigToHF(cfg),
-    batch: o.batch,
-    channels: o.channels,
-    tile: o.tile,
-    steps: o.steps,
-    warmup: o.warmup,
-    threads: getNumThreads(),
-    seed: 0,
-    lr: 1e-5,
-    betas: [0.9, 0.95],
-  });
+  return runTorchSpec(stepSpec(o, "mae-plain", 1e-5, vitMaeConfigToHF(cfg)));
 }

@@ -5,7 +5,7 @@ import { type PresetName, presetConfig } from "../models/presets.js";
 import { BasicUNet, DEFAULT_UNET_FEATURES } from "../models/unet.js";
 import { UNETR } from "../models/unetr.js";
 import { F, getNumThreads, keep, optim, randint, randn, scope } from "../torch/index.js";
-import { alternate, runTorchSpec, summarise } from "./bench-torch.js";
+import { alternate, runTorchSpec, stepSpec, summarise } from "./bench-torch.js";
 
 export interface SegBenchOptions {
   arch: "unetr" | "unet";
@@ -57,18 +57,7 @@ export function segStepHemoseg(o: SegBenchOptions): number {
 export function segStepSpec(o: SegBenchOptions, variant: string): Record<string, unknown> {
   const vit = presetConfig(o.model, { patchSize: o.patch, numChannels: o.channels, imageSize: o.tile });
   return {
-    variant,
-    mode: "step",
-    batch: o.batch,
-    channels: o.channels,
-    tile: o.tile,
-    steps: o.steps,
-    warmup: o.warmup,
-    threads: getNumThreads(),
-    seed: 0,
-    lr: 1e-3,
-    betas: [0.9, 0.95],
-    config: vitConfigToHF(vit),
+    ...stepSpec(o, variant, 1e-3, vitConfigToHF(vit)),
     classes: o.classes,
     feature_size: o.featureSize,
   };

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { getNumThreads } from "../torch/index.js";
 import { pythonWithTorch } from "./bench-mae.js";
 
 /** One PyTorch run of bench/epoch_torch.py (an epoch on a dataset, or a timed step); its JSON line. */
@@ -75,4 +76,28 @@ export function summarise(got: Record<string, number[]>, ours = "hemoseg"): Reco
     out.ratio_of_medians = +(med(ours) / med(fastest)).toFixed(3);
   }
   return out;
+}
+
+/** The fields every PyTorch training-step spec shares (bench/epoch_torch.py's "step" mode). */
+export function stepSpec(
+  o: { batch: number; channels: number; tile: number; steps: number; warmup: number },
+  variant: string,
+  lr: number,
+  config: Record<string, unknown>,
+): Record<string, unknown> {
+  const { batch, channels, tile, steps, warmup } = o;
+  return {
+    variant,
+    mode: "step",
+    config,
+    batch,
+    channels,
+    tile,
+    steps,
+    warmup,
+    threads: getNumThreads(),
+    seed: 0,
+    lr,
+    betas: [0.9, 0.95],
+  };
 }

@@ -15,28 +15,14 @@ import { BasicUNet } from "../../src/models/unet.js";
 import { UNETR } from "../../src/models/unetr.js";
 import { type ViTConfig, ViTModel } from "../../src/models/vit.js";
 import { manualSeed, type nn, noGrad, randn, type Tensor } from "../../src/torch/index.js";
+import { tinyViT as tinyViTBase } from "../helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "hemoseg-onnx-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function tinyViT(patchSize: number, over: Partial<ViTConfig> = {}): ViTConfig {
-  return {
-    hiddenSize: 24,
-    numHiddenLayers: 3,
-    numAttentionHeads: 2,
-    intermediateSize: 32,
-    hiddenAct: "gelu",
-    layerNormEps: 1e-6,
-    imageSize: 32,
-    patchSize,
-    numChannels: 5,
-    qkvBias: true,
-    initializerRange: 0.02,
-    hiddenDropoutProb: 0,
-    attentionProbsDropoutProb: 0,
-    ...over,
-  };
-}
+// Five channels: the export must carry a channel count other than the default three.
+const tinyViT = (patchSize: number, over: Partial<ViTConfig> = {}): ViTConfig =>
+  tinyViTBase(patchSize, { numChannels: 5, ...over });
 
 /** Moves every parameter off its initial value (layer-norm ones, zero biases) so each one matters. */
 function perturb(m: nn.Module, scale = 0.1): void {

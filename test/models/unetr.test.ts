@@ -6,7 +6,6 @@ import { describe, it } from "node:test";
 import { loadSafetensors } from "../../src/io/safetensors.js";
 import { defaultSkipLayers, UNETR } from "../../src/models/unetr.js";
 import { UnetResBlock, UnetrPrUpBlock, UnetrUpBlock } from "../../src/models/unetr-blocks.js";
-import type { ViTConfig } from "../../src/models/vit.js";
 import {
   dispose,
   F,
@@ -18,26 +17,7 @@ import {
   randn,
   scope,
 } from "../../src/torch/index.js";
-import { assertClose, fixture } from "../helpers.js";
-
-function tinyViT(patchSize: number, over: Partial<ViTConfig> = {}): ViTConfig {
-  return {
-    hiddenSize: 24,
-    numHiddenLayers: 3,
-    numAttentionHeads: 2,
-    intermediateSize: 32,
-    hiddenAct: "gelu",
-    layerNormEps: 1e-6,
-    imageSize: 32,
-    patchSize,
-    numChannels: 3,
-    qkvBias: true,
-    initializerRange: 0.02,
-    hiddenDropoutProb: 0,
-    attentionProbsDropoutProb: 0,
-    ...over,
-  };
-}
+import { assertClose, fixture, tinyViT } from "../helpers.js";
 
 describe("MONAI UNETR blocks", () => {
   it("UnetResBlock has conv3/norm3 only when the channel count or stride changes", () => {
