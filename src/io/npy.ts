@@ -225,6 +225,11 @@ export function mmapNpy(path: string): Tensor {
   return mmapFile(path, h.dataOffset, h.shape, h.dtype);
 }
 
+/** Parses and validates the header of an in-memory .npy, without touching its data (no tensors). */
+export function parseNpyHeader(bytes: Uint8Array, name: string): NpyHeader {
+  return parseHeader((pos, len) => bytes.subarray(pos, pos + len), bytes.length, name);
+}
+
 /** Parses an in-memory .npy (an npz member); `name` is used in error messages. */
 export function parseNpy(bytes: Uint8Array, name: string): Tensor {
   const h = parseHeader((pos, len) => bytes.subarray(pos, pos + len), bytes.length, name);
@@ -287,6 +292,19 @@ export function writeNpy(path: string, t: Tensor): void {
   writeAtomic(path, (fd) => {
     writeAll(fd, header);
     writeData(fd, t);
+  });
+}
+
+/** Writes an array already in memory (row-major bytes of dtype) as a .npy file, atomically, without tensors. */
+export function writeNpyArray(path: string, dtype: DType, shape: number[], data: ArrayBufferView): void {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const want = shape.reduce((a, b) => a * b, 1) * elementSize(dtype);
+  if (bytes.length !== want)
+    throw new Error(`${path}: ${bytes.length} bytes for a ${dtype} array of shape [${shape}] (${want} expected)`);
+  const header = npyHeader(dtype, shape, path);
+  writeAtomic(path, (fd) => {
+    writeAll(fd, header);
+    writeAll(fd, bytes);
   });
 }
 

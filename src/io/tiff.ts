@@ -458,12 +458,16 @@ function words(buf: Uint8Array, bytes: number): { v: Uint8Array | Uint16Array | 
   return { v: new Uint32Array(ab, o, buf.length / 4), w: bytes / 4 };
 }
 
-/**
- * Reads every full-resolution page of a TIFF into one tensor (pages * samplesPerPixel, H, W), in
- * the stored type: uint8, int8, int16, int32, int64, float16/32/64; unsigned 16- and 32-bit samples
- * come back as int32 and int64. Photometric interpretation is not applied (raw sample values).
- */
-export function readTiff(path: string): Tensor {
+/** A TIFF's samples as stored: little-endian bytes of (pages * samplesPerPixel, H, W). */
+export interface TiffSamples {
+  bytes: Uint8Array;
+  shape: [number, number, number];
+  /** NumPy-style kind of one sample: u1 u2 u4 i1 i2 i4 i8 f2 f4 f8. */
+  kind: string;
+}
+
+/** Decodes every full-resolution page of a TIFF (no tensors: the libtorch-free paths use it). */
+export function readTiffSamples(path: string): TiffSamples {
   const r = new Reader(readFileSync(path), path);
   const pages: Page[] = [];
   const seen = new Set<number>();
@@ -526,9 +530,20 @@ export function readTiff(path: string): Tensor {
       }
     }
   });
-  const raw = RAW_DTYPE[`${p0.format}:${bits}`];
-  const t = tensor(typedArrayFor(raw, out.buffer), [pages.length * spp, H, W], raw);
-  if (p0.format !== 1 || bits === 8) return t;
+  const kind = `${"?uif"[p0.format]}${bytes}`;
+  return { bytes: out, shape: [pages.length * spp, H, W], kind };
+}
+
+/**
+ * Reads every full-resolution page of a TIFF into one tensor (pages * samplesPerPixel, H, W), in
+ * the stored type: uint8, int8, int16, int32, int64, float16/32/64; unsigned 16- and 32-bit samples
+ * come back as int32 and int64. Photometric interpretation is not applied (raw sample values).
+ */
+export function readTiff(path: string): Tensor {
+  const { bytes: out, shape, kind } = readTiffSamples(path);
+  const raw = RAW_DTYPE[`${"?uif".indexOf(kind[0])}:${Number(kind.slice(1)) * 8}`];
+  const t = tensor(typedArrayFor(raw, out.buffer as ArrayBuffer), shape, raw);
+  if (kind[0] !== "u" || kind === "u1") return t;
   try {
     return widenUnsigned(t);
   } finally {

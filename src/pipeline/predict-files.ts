@@ -1,23 +1,30 @@
-// Labelling image files with a segmentation run: label maps (PNG, .npy), colour overlays, a legend
-// and predict.json, one set per input file, by sliding window.
+// Labelling image files with a segmentation run (libtorch) or its ONNX export (onnxruntime, no
+// libtorch): label maps (PNG, .npy), colour overlays, a legend and predict.json, one set per input
+// file, by the one sliding window of eval/sliding-window.ts.
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { UsageError } from "../errors.js";
-import { checkFinite, predictStack } from "../eval/predict.js";
+import { checkFiniteArray, slideWindows } from "../eval/sliding-window.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { IMAGE_EXTENSIONS, readImageStack } from "../io/image-file.js";
+import { type ImageArray, readImageArray } from "../io/image-array.js";
+import { IMAGE_EXTENSIONS } from "../io/image-file.js";
 import { writeJson } from "../io/json.js";
-import { writeNpy } from "../io/npy.js";
+import { writeNpyArray } from "../io/npy.js";
 import { writePng } from "../io/png.js";
 import { defaultPick } from "../synth/colour.js";
-import { type Tensor, tensor } from "../torch/index.js";
-import { loadSegmenter, readRunInfo } from "../train/run-info.js";
 import { classPalette, falseColour, overlay, type Rgb } from "../viz/colours.js";
 import { LINE_HEIGHT } from "../viz/font.js";
 import { Canvas } from "../viz/render.js";
+import type { SegmentationEngine } from "./engine.js";
 
 export interface PredictFilesOptions {
-  run: string;
+  /** The run whose checkpoint libtorch runs (engine "libtorch"). */
+  run?: string;
+  /** "libtorch" (default) or "onnx": an exported model (o.onnx) in onnxruntime, without libtorch. */
+  engine?: "libtorch" | "onnx";
+  onnx?: string;
+  /** onnxruntime's threads (engine "onnx"). */
+  threads?: number;
   /** An image file or a folder of them. */
   input: string;
   out: string;
@@ -62,9 +69,9 @@ export function inputFiles(input: string): string[] {
 }
 
 /** Reads a stack, naming the file in any error. */
-function readStack(path: string): Tensor {
+function readStack(path: string): ImageArray {
   try {
-    return readImageStack(path);
+    return readImageArray(path);
   } catch (e) {
     const msg = (e as Error).message;
     throw new Error(msg.includes(path) ? msg : `${path}: cannot be read: ${msg}`);
@@ -85,90 +92,100 @@ export function legendPng(classes: string[], palette: readonly Rgb[]): Buffer {
   return canvas.toPng();
 }
 
-/** Labels every input with a segmentation run's best (or last) checkpoint; writes into o.out. */
-export function predictFiles(o: PredictFilesOptions, onFile?: (f: PredictedFile) => void): PredictedFile[] {
+/** The engine o asks for; the libtorch one is imported only when asked for, so the ONNX path never loads libtorch. */
+async function openEngine(o: PredictFilesOptions): Promise<SegmentationEngine> {
+  if (o.engine === "onnx") {
+    if (!o.onnx) throw new UsageError("--engine onnx needs --onnx FILE (a model from hemoseg export --onnx)");
+    if (o.device !== "cpu") throw new UsageError("--engine onnx runs on the CPU; drop --device cuda");
+    const { openOnnxEngine } = await import("./onnx-engine.js");
+    return openOnnxEngine(o.onnx, { threads: o.threads });
+  }
+  if (o.engine !== undefined && o.engine !== "libtorch")
+    throw new UsageError(`--engine must be libtorch or onnx, not '${o.engine}'`);
+  if (!o.run) throw new UsageError("predict needs --run DIR (or --engine onnx --onnx FILE)");
+  const { openTorchEngine } = await import("./torch-engine.js");
+  return openTorchEngine(o.run, o.which, o.device);
+}
+
+/** Labels every input with a segmentation run's best (or last) checkpoint, or an ONNX export; writes into o.out. */
+export async function predictFiles(
+  o: PredictFilesOptions,
+  onFile?: (f: PredictedFile) => void,
+): Promise<PredictedFile[]> {
   if (!(o.overlap >= 0 && o.overlap < 1))
     throw new UsageError(`--overlap must be in [0, 1), got ${o.overlap}`);
   if (!(Number.isInteger(o.batch) && o.batch > 0))
     throw new UsageError(`--batch must be a positive integer, got ${o.batch}`);
-  const info = readRunInfo(o.run);
   const files = inputFiles(o.input);
-  const K = info.classes.length;
-  const palette = classPalette(K);
-  const flatPalette = Uint8Array.from(palette.flat());
-  const channels = o.channels ?? defaultPick(info.channels);
-  const bad = channels.find((c) => !(Number.isInteger(c) && c >= 0 && c < info.channels));
-  if (bad !== undefined) throw new UsageError(`--channels: channel ${bad} is outside [0, ${info.channels})`);
-  const model = loadSegmenter(o.run, o.which).to(o.device);
-  mkdirSync(o.out, { recursive: true });
+  const engine = await openEngine(o);
   const done: PredictedFile[] = [];
+  const from = engine.source.run ?? engine.source.onnx;
+  const K = engine.classes.length;
+  const palette = classPalette(K);
   try {
+    const flatPalette = Uint8Array.from(palette.flat());
+    const channels = o.channels ?? defaultPick(engine.channels);
+    const bad = channels.find((c) => !(Number.isInteger(c) && c >= 0 && c < engine.channels));
+    if (bad !== undefined)
+      throw new UsageError(`--channels: channel ${bad} is outside [0, ${engine.channels})`);
+    mkdirSync(o.out, { recursive: true });
     for (const path of files) {
       const image = readStack(path);
-      try {
-        const [C, H, W] = image.shape;
-        if (C !== info.channels) {
-          throw new Error(`${path}: has ${C} channels; the run ${o.run} was trained on ${info.channels}`);
-        }
-        if (H < info.tile || W < info.tile) {
-          throw new Error(`${path}: ${H} x ${W} is smaller than the run's ${info.tile} x ${info.tile} tile`);
-        }
-        checkFinite(image, path);
-        const { labels } = predictStack(model, image, {
-          tile: info.tile,
-          overlap: o.overlap,
-          batch: o.batch,
-          device: o.device,
-          ...info.stats,
-        });
-        const stem = basename(path, extname(path));
-        const names = {
-          labels: `${stem}_labels.png`,
-          npy: `${stem}_labels.npy`,
-          overlay: `${stem}_overlay.png`,
-        };
-        writePng(join(o.out, names.labels), {
-          width: W,
-          height: H,
-          channels: 1,
-          data: labels,
-          palette: flatPalette,
-        });
-        const t = tensor(labels, [H, W], "uint8");
-        try {
-          writeNpy(join(o.out, names.npy), t);
-        } finally {
-          t.dispose();
-        }
-        const rgb = falseColour(image.toFloat32Array(), C, H, W, channels);
-        writePng(join(o.out, names.overlay), {
-          width: W,
-          height: H,
-          channels: 3,
-          data: overlay(rgb, labels, palette, 0.45),
-        });
-        const counts = new Array<number>(K).fill(0);
-        for (const v of labels) counts[v]++;
-        const f = { input: path, height: H, width: W, ...names, counts };
-        done.push(f);
-        onFile?.(f);
-      } finally {
-        image.dispose();
+      const [C, H, W] = image.shape;
+      if (C !== engine.channels) {
+        throw new Error(`${path}: has ${C} channels; the model ${from} was trained on ${engine.channels}`);
       }
+      if (H < engine.tile || W < engine.tile) {
+        throw new Error(
+          `${path}: ${H} x ${W} is smaller than the model's ${engine.tile} x ${engine.tile} tile`,
+        );
+      }
+      checkFiniteArray(image.data, image.shape, path);
+      const { labels } = await slideWindows(
+        image.data,
+        image.shape,
+        { tile: engine.tile, overlap: o.overlap, batch: o.batch, ...engine.stats },
+        engine.forward,
+      );
+      const stem = basename(path, extname(path));
+      const names = {
+        labels: `${stem}_labels.png`,
+        npy: `${stem}_labels.npy`,
+        overlay: `${stem}_overlay.png`,
+      };
+      writePng(join(o.out, names.labels), {
+        width: W,
+        height: H,
+        channels: 1,
+        data: labels,
+        palette: flatPalette,
+      });
+      writeNpyArray(join(o.out, names.npy), "uint8", [H, W], labels);
+      const rgb = falseColour(image.data, C, H, W, channels);
+      writePng(join(o.out, names.overlay), {
+        width: W,
+        height: H,
+        channels: 3,
+        data: overlay(rgb, labels, palette, 0.45),
+      });
+      const counts = new Array<number>(K).fill(0);
+      for (const v of labels) counts[v]++;
+      const f = { input: path, height: H, width: W, ...names, counts };
+      done.push(f);
+      onFile?.(f);
     }
+    writeFileAtomic(join(o.out, "legend.png"), legendPng(engine.classes, palette));
+    const legend = engine.classes.map((name, index) => ({ index, name, colour: palette[index] }));
+    const summary = {
+      ...(o.engine === "onnx" ? { onnx: o.onnx, engine: engine.name } : { run: o.run, checkpoint: o.which }),
+      overlap: o.overlap,
+      channels,
+      classes: legend,
+      files: done,
+    };
+    writeJson(join(o.out, "predict.json"), summary, 1);
   } finally {
-    model.dispose();
+    await engine.close();
   }
-  writeFileAtomic(join(o.out, "legend.png"), legendPng(info.classes, palette));
-  const legend = info.classes.map((name, index) => ({ index, name, colour: palette[index] }));
-  const summary = {
-    run: o.run,
-    checkpoint: o.which,
-    overlap: o.overlap,
-    channels,
-    classes: legend,
-    files: done,
-  };
-  writeJson(join(o.out, "predict.json"), summary, 1);
   return done;
 }

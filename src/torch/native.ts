@@ -1,4 +1,4 @@
-// Loads the libtorch addon and checks that the libtorch it was built against is still there.
+// Loads the libtorch addon on first use and checks that the libtorch it was built against is still there.
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -58,6 +58,29 @@ function load(): { ops: NativeOps; info: NativeInfo } {
   return { ops, info };
 }
 
-const loaded = load();
-export const N: NativeOps = loaded.ops;
-export const nativeInfo: NativeInfo = loaded.info;
+let loaded: { ops: NativeOps; info: NativeInfo } | undefined;
+const ensure = () => {
+  loaded ??= load();
+  return loaded;
+};
+
+/**
+ * The addon's op table. The addon (and libtorch) load on the first op, not at import, so what
+ * never touches a tensor (hemoseg predict --engine onnx, --help) runs without them. The first
+ * use rebinds N to the table itself (importers see ES module live bindings), so later calls go
+ * straight to it.
+ */
+export let N: NativeOps = new Proxy({} as NativeOps, {
+  get(_, key) {
+    N = ensure().ops;
+    return Reflect.get(N, key);
+  },
+});
+
+/** Which libtorch the addon was built against (loads the addon on first read). */
+export const nativeInfo: NativeInfo = new Proxy({} as NativeInfo, {
+  get: (_, key) => Reflect.get(ensure().info, key),
+});
+
+/** Whether the addon has been loaded in this process (for tests of the libtorch-free paths). */
+export const nativeLoaded = (): boolean => loaded !== undefined;

@@ -181,9 +181,9 @@ describe("predictFiles (hemoseg predict)", () => {
   save("a.npy", [2, 20, 37]);
   save("b.npy", [2, 16, 16]);
 
-  it("writes index PNG, uint8 .npy and overlay per input, a legend and predict.json", () => {
+  it("writes index PNG, uint8 .npy and overlay per input, a legend and predict.json", async () => {
     const out = join(tmp, "out");
-    const done = predictFiles({
+    const done = await predictFiles({
       run,
       input: inputs,
       out,
@@ -223,7 +223,7 @@ describe("predictFiles (hemoseg predict)", () => {
     assert.ok(readPng(join(out, "legend.png")).height > 3 * 10);
   });
 
-  it("rejects wrong channel counts, too-small and unreadable files by name", () => {
+  it("rejects wrong channel counts, too-small and unreadable files by name", async () => {
     const o = {
       run,
       out: join(tmp, "bad"),
@@ -236,7 +236,7 @@ describe("predictFiles (hemoseg predict)", () => {
     const t = randn([3, 20, 20]);
     writeNpy(bad, t);
     t.dispose();
-    assert.throws(
+    await assert.rejects(
       () => predictFiles({ ...o, input: bad }),
       (e: Error) => e.message.includes(bad) && /3 channels.*trained on 2/.test(e.message),
     );
@@ -244,13 +244,13 @@ describe("predictFiles (hemoseg predict)", () => {
     const s = randn([2, 12, 40]);
     writeNpy(small, s);
     s.dispose();
-    assert.throws(
+    await assert.rejects(
       () => predictFiles({ ...o, input: small }),
       (e: Error) => e.message.startsWith(`${small}: 12 x 40 is smaller`),
     );
     const junk = join(tmp, "junk.npy");
     writeFileSync(junk, "not an array");
-    assert.throws(
+    await assert.rejects(
       () => predictFiles({ ...o, input: junk }),
       (e: Error) => e.message.includes(junk),
     );

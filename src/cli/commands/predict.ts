@@ -4,7 +4,9 @@ import { type PredictFilesOptions, predictFiles } from "../../pipeline/predict-f
 import { applyCommon, type CommonOptions, int, list, num, UsageError, withCommon } from "../common.js";
 
 interface Opts extends CommonOptions {
-  run: string;
+  run?: string;
+  engine: string;
+  onnx?: string;
   input: string;
   out: string;
   overlap: number;
@@ -16,9 +18,15 @@ interface Opts extends CommonOptions {
 export function registerPredict(program: Command): void {
   withCommon(program.command("predict"))
     .description(
-      "label image stacks of any size with a segmentation run (sliding window with blended overlaps)",
+      "label image stacks of any size with a segmentation run or an ONNX export (sliding window with blended overlaps)",
     )
-    .requiredOption("--run <dir>", "a finetune or train-unet run directory")
+    .option("--run <dir>", "a finetune or train-unet run directory (engine libtorch)")
+    .option(
+      "--engine <name>",
+      "libtorch (a run's checkpoint) or onnx (an exported model, no libtorch)",
+      "libtorch",
+    )
+    .option("--onnx <file>", "the model for --engine onnx (from hemoseg export --onnx)")
     .requiredOption("--input <path>", "an image file (.npy, .npz, .tif, .png) or a folder of them, C x H x W")
     .requiredOption(
       "--out <dir>",
@@ -32,17 +40,21 @@ export function registerPredict(program: Command): void {
       "three channels for the overlay's false colour (default: spread over the stack)",
       list,
     )
-    .action((o: Opts) => {
-      const device = applyCommon(o);
+    .action(async (o: Opts) => {
+      if (o.engine !== "libtorch" && o.engine !== "onnx")
+        throw new UsageError(`--engine must be libtorch or onnx, not '${o.engine}'`);
+      // The ONNX engine never touches libtorch: no seed or device set-up for it.
+      const device = o.engine === "onnx" ? (o.device as "cpu" | "cuda") : applyCommon(o);
       if (o.which !== "best" && o.which !== "last")
         throw new UsageError(`--which must be best or last, not '${o.which}'`);
       const channels = o.channels?.map(Number);
       if (channels && (channels.length !== 3 || !channels.every(Number.isInteger)))
         throw new UsageError(`--channels takes three channel numbers, e.g. 12,7,1`);
       const t0 = Date.now();
-      const done = predictFiles(
+      const done = await predictFiles(
         {
           ...o,
+          engine: o.engine,
           which: o.which as PredictFilesOptions["which"],
           channels: channels as [number, number, number] | undefined,
           device,
