@@ -43,7 +43,7 @@ export async function openOnnxEngine(file: string, o: OnnxEngineOptions = {}): P
     async forward(tiles, n) {
       const out = await session.run({ [input]: new ort.Tensor("float32", tiles, [n, C, T, T]) });
       const logits = out[output];
-      if (!logits || logits.type !== "float32")
+      if (logits?.type !== "float32")
         throw new Error(`${file}: the model gave no float32 output '${output}'`);
       return logits.data as Float32Array;
     },
