@@ -11,9 +11,11 @@ import {
   readMetadataProps,
   readOnnxMeta,
 } from "../../src/export/onnx/metadata.js";
+import { loadEncoder } from "../../src/models/encoder-transfer.js";
 import { BasicUNet } from "../../src/models/unet.js";
 import { UNETR } from "../../src/models/unetr.js";
 import { type ViTConfig, ViTModel } from "../../src/models/vit.js";
+import { ViTMAEForPreTraining } from "../../src/models/vitmae.js";
 import { manualSeed, type nn, noGrad, randn, type Tensor } from "../../src/torch/index.js";
 import { tinyViT as tinyViTBase } from "../helpers.js";
 
@@ -233,6 +235,40 @@ describe("ONNX export from a run directory", () => {
       );
     } finally {
       model.dispose();
+    }
+  });
+
+  it("exports a pre-training run's ViTMAE encoder with its dataset's statistics", async () => {
+    manualSeed(5);
+    const mae = new ViTMAEForPreTraining({
+      ...tinyViT(4),
+      decoderHiddenSize: 16,
+      decoderNumHiddenLayers: 1,
+      decoderNumAttentionHeads: 2,
+      decoderIntermediateSize: 16,
+      maskRatio: 0.5,
+      normPixLoss: true,
+    });
+    perturb(mae);
+    const run = join(tmp, "mae-run");
+    const data = join(tmp, "mae-data");
+    mkdirSync(data, { recursive: true });
+    mae.savePretrained(join(run, "best"));
+    mae.dispose();
+    writeFileSync(join(data, "dataset.json"), JSON.stringify({ stats: stats(5) }));
+    writeFileSync(join(run, "run.json"), JSON.stringify({ command: "pretrain", data }));
+    const file = join(tmp, "mae-encoder.onnx");
+    assert.throws(() => exportRunToFile({ run, onnx: file }), /a pre-training run; only its encoder exports/);
+    const r = exportRunToFile({ run, onnx: file, what: "encoder" });
+    assert.deepEqual(r.meta.std, [10, 1, 12, 13, 14]);
+    // The reference: the same checkpoint's encoder as fine-tuning loads it (sin-cos position embeddings).
+    const ref = UNETR.create(tinyViT(4), { outChannels: 1, featureSize: 1 });
+    try {
+      loadEncoder(ref, join(run, "best"));
+      ref.eval();
+      await assertParity(readFileSync(file), (x) => ref.vit.forward(x).lastHiddenState, 5, 32, "MAE encoder");
+    } finally {
+      ref.dispose();
     }
   });
 
