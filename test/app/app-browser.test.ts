@@ -186,7 +186,7 @@ test("the app segments like hemoseg predict and saves painted strokes that hemos
         .hemosegApp;
       return { labels: Array.from(a.labels), ms: a.segmentMs };
     });
-    const [done] = predictFiles({
+    const [done] = await predictFiles({
       run,
       input: image,
       out: join(TMP, "pred"),
