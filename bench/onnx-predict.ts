@@ -6,11 +6,11 @@ import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { SegmentationEngine } from "../src/eval/engine.js";
-import { openOnnxEngine } from "../src/eval/onnx-engine.js";
 import { slideWindows } from "../src/eval/sliding-window.js";
-import { openTorchEngine } from "../src/eval/torch-engine.js";
 import { exportRunToFile } from "../src/export/onnx/export.js";
+import type { SegmentationEngine } from "../src/pipeline/engine.js";
+import { openOnnxEngine } from "../src/pipeline/onnx-engine.js";
+import { openTorchEngine } from "../src/pipeline/torch-engine.js";
 import { manualSeed, randn, setNumThreads } from "../src/torch/index.js";
 
 const { values: a } = parseArgs({

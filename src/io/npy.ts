@@ -300,7 +300,9 @@ export function writeNpyArray(path: string, dtype: DType, shape: number[], data:
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const want = shape.reduce((a, b) => a * b, 1) * elementSize(dtype);
   if (bytes.length !== want)
-    throw new Error(`${path}: ${bytes.length} bytes for a ${dtype} array of shape [${shape}] (${want} expected)`);
+    throw new Error(
+      `${path}: ${bytes.length} bytes for a ${dtype} array of shape [${shape}] (${want} expected)`,
+    );
   const header = npyHeader(dtype, shape, path);
   writeAtomic(path, (fd) => {
     writeAll(fd, header);

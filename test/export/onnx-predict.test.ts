@@ -4,12 +4,12 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { predictFiles } from "../../src/pipeline/predict-files.js";
 import { exportRunToFile } from "../../src/export/onnx/export.js";
 import { writeNpy } from "../../src/io/npy.js";
 import { writeNpz } from "../../src/io/npz.js";
 import { BasicUNet } from "../../src/models/unet.js";
 import { UNETR } from "../../src/models/unetr.js";
+import { predictFiles } from "../../src/pipeline/predict-files.js";
 import { manualSeed, noGrad, randn } from "../../src/torch/index.js";
 import { ROOT } from "../helpers.js";
 
