@@ -11,7 +11,7 @@ import { BasicUNet } from "../../src/models/unet.js";
 import { UNETR } from "../../src/models/unetr.js";
 import { predictFiles } from "../../src/pipeline/predict-files.js";
 import { manualSeed, noGrad, randn } from "../../src/torch/index.js";
-import { ROOT } from "../helpers.js";
+import { ROOT, tinyViT } from "../helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "hemoseg-onnx-predict-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -32,7 +32,7 @@ function makeRun(name: string, model: UNETR | BasicUNet): string {
   model.dispose();
   writeFileSync(
     join(run, "run.json"),
-    JSON.stringify({ command: "finetune", classes, stats, tile: 16, channels: 2 }),
+    JSON.stringify({ command: "finetune", data: "data", classes, stats, tile: 16, channels: 2 }),
   );
   return run;
 }
@@ -43,21 +43,13 @@ const runs = {
   unetr: makeRun(
     "unetr",
     UNETR.create(
-      {
+      tinyViT(4, {
         hiddenSize: 16,
         numHiddenLayers: 2,
-        numAttentionHeads: 2,
-        intermediateSize: 32,
-        hiddenAct: "gelu",
         layerNormEps: 1e-12,
         imageSize: 16,
-        patchSize: 4,
         numChannels: 2,
-        qkvBias: true,
-        initializerRange: 0.02,
-        hiddenDropoutProb: 0,
-        attentionProbsDropoutProb: 0,
-      },
+      }),
       { outChannels: 3, featureSize: 4 },
     ),
   ),
