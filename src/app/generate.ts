@@ -60,19 +60,26 @@ function packageDir(name: string, from = require): string {
 }
 
 function copyInto(dir: string, files: [string, string][]): void {
-  mkdirSync(dir, { recursive: true });
   for (const [from, name] of files) {
-    if (!existsSync(from)) throw new Error(`${from}: missing; reinstall the npm packages (npm ci)`);
+    if (!existsSync(from))
+      throw new Error(`${from}: missing; reinstall the npm packages (npm ci) or rebuild`);
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
     copyFileSync(from, join(dir, name));
   }
 }
 
-/** The compiled browser code: every .js file beside this module's web/ folder. */
+/**
+ * The compiled browser code, laid out as in dist/src so its relative imports hold: every module of
+ * app/web/, and the plain-TypeScript modules of hemoseg it shares with the command line.
+ */
+export const SHARED_MODULES = ["eval/sliding-window.js"];
+
 function webFiles(): [string, string][] {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), "web");
-  return readdirSync(dir)
+  const src = dirname(dirname(fileURLToPath(import.meta.url))); // dist/src
+  const web = readdirSync(join(src, "app", "web"))
     .filter((f) => f.endsWith(".js"))
-    .map((f) => [join(dir, f), f]);
+    .map((f) => join("app", "web", f));
+  return [...web, ...SHARED_MODULES].map((f) => [join(src, f), f]);
 }
 
 function vendorFiles(): [string, string][] {

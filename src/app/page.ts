@@ -17,7 +17,7 @@ export function indexHtml(title: string): string {
 <script defer src="vendor/pako_inflate.min.js"></script>
 <script defer src="vendor/UPNG.js"></script>
 <script defer src="vendor/UTIF.js"></script>
-<script type="module" src="js/main.js"></script>
+<script type="module" src="js/app/web/main.js"></script>
 </head>
 <body data-state="loading">
 <header>

@@ -2,7 +2,15 @@
 // from the repository and node_modules, and app.json describes the run; bad runs and folders are
 // refused by name, and a failed export leaves nothing behind.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -59,8 +67,22 @@ test("writes the page, its scripts, app.json, the model and onnxruntime-web's fi
   // every local file the page names is there
   for (const m of html.matchAll(/(?:src|href)="([^"]+)"/g))
     if (!m[1].startsWith("data:")) assert.ok(existsSync(join(out, m[1])), `${m[1]} is missing`);
-  for (const f of ["main.js", "sliding.js", "decode.js", "paint.js", "segment.js", "mask-png.js"])
-    assert.ok(existsSync(join(out, "js", f)), `js/${f}`);
+  // the browser modules and what they import: all there, all relative, none Node-only
+  const modules = readdirSync(join(out, "js"), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".js"));
+  for (const f of ["app/web/main.js", "app/web/segment.js", "app/web/paint.js", "eval/sliding-window.js"])
+    assert.ok(modules.includes(f), `js/${f} is missing`);
+  for (const f of modules) {
+    const code = readFileSync(join(out, "js", f), "utf8");
+    for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g)) {
+      assert.ok(m[1].startsWith("./") || m[1].startsWith("../"), `js/${f} imports '${m[1]}'`);
+      assert.ok(
+        existsSync(join(out, "js", dirname(f), m[1])),
+        `js/${f} imports ${m[1]}, which is not in the app`,
+      );
+    }
+  }
   const require = createRequire(import.meta.url);
   const ortDist = join(dirname(require.resolve("onnxruntime-web")), "..", "dist");
   for (const f of ORT_FILES) {

@@ -1,10 +1,10 @@
 // The model in the browser: onnxruntime-web loaded from the app folder (WebGPU when the browser
-// has an adapter, WASM otherwise), the model fetched with progress, and the sliding window of
-// `hemoseg predict` run batch by batch.
+// has an adapter, WASM otherwise), the model fetched with progress, and hemoseg predict's own
+// sliding window (src/eval/sliding-window.ts, plain TypeScript) run batch by batch.
 import type * as Ort from "onnxruntime-web";
+import { WindowBlender } from "../../eval/sliding-window.js";
 import type { AppConfig } from "./config.js";
 import type { Stack } from "./decode.js";
-import { Blender, cropBatch, normalise, slidingWindows } from "./sliding.js";
 
 export type Progress = (fraction: number, text: string) => void;
 
@@ -84,7 +84,7 @@ export function refusal(stack: Stack, cfg: AppConfig, name: string): string | nu
   return null;
 }
 
-/** Labels a stack window by window with Hann blending; the argmax class per pixel. */
+/** Labels a stack window by window with Hann blending, as hemoseg predict does; the argmax class per pixel. */
 export async function segment(
   model: Model,
   cfg: AppConfig,
@@ -92,33 +92,32 @@ export async function segment(
   progress: Progress,
 ): Promise<Uint8Array> {
   const { C, H, W } = stack;
-  const { tile, batch } = cfg;
+  const { tile } = cfg;
   const K = cfg.classes.length;
-  const x = normalise(stack.data, C, cfg.mean, cfg.std);
-  const windows = slidingWindows(H, W, tile, cfg.overlap);
-  const blender = new Blender(K, H, W, tile);
+  const b = new WindowBlender(stack.data, [C, H, W], {
+    tile,
+    overlap: cfg.overlap,
+    batch: cfg.batch,
+    mean: cfg.mean,
+    std: cfg.std,
+  });
   const [input] = model.session.inputNames;
   const [output] = model.session.outputNames;
-  for (let i = 0; i < windows.length; i += batch) {
-    progress(i / windows.length, `Segmenting: window ${i + 1} of ${windows.length}`);
-    const group = windows.slice(i, i + batch);
-    const feed = new model.ort.Tensor("float32", cropBatch(x, C, H, W, tile, group), [
-      group.length,
-      C,
-      tile,
-      tile,
-    ]);
+  const total = b.windows.length;
+  for (let i = 0; i < total; i += b.batch) {
+    progress(i / total, `Segmenting: window ${i + 1} of ${total}`);
+    const n = Math.min(b.batch, total - i);
+    const feed = new model.ort.Tensor("float32", b.tiles(i, n), [n, C, tile, tile]);
     const result = await model.session.run({ [input]: feed });
     const logits = result[output];
-    const dims = logits.dims.join(" x ");
     if (logits.dims.length !== 4 || logits.dims[1] !== K)
       throw new Error(
-        `${cfg.model}: gives logits of ${dims}, expected ${group.length} x ${K} x ${tile} x ${tile}`,
+        `${cfg.model}: gives logits of ${logits.dims.join(" x ")}, expected ${n} x ${K} x ${tile} x ${tile}`,
       );
-    blender.add((await logits.getData()) as Float32Array, group);
+    b.add(i, n, (await logits.getData()) as Float32Array);
     feed.dispose();
     logits.dispose();
   }
   progress(1, "Segmented");
-  return blender.labels();
+  return b.finish().labels;
 }
