@@ -186,25 +186,41 @@ test("the app segments like hemoseg predict and saves painted strokes that hemos
         .hemosegApp;
       return { labels: Array.from(a.labels), ms: a.segmentMs };
     });
-    const [done] = await predictFiles({
-      run,
-      input: image,
-      out: join(TMP, "pred"),
-      overlap: 0.5,
-      batch: 4,
-      which: "best",
-      device: "cpu",
-    });
-    const ref = readNpy(join(TMP, "pred", done.npy));
-    const want = ref.toTypedArray() as Uint8Array;
-    ref.dispose();
+    // hemoseg predict with libtorch on the run's checkpoint, and with onnxruntime-node on the app's model
+    const predict = async (engine: "libtorch" | "onnx") => {
+      const out = join(TMP, `pred-${engine}`);
+      const [f] = await predictFiles({
+        ...(engine === "onnx" ? { engine, onnx: join(appDir, "model.onnx") } : { run }),
+        input: image,
+        out,
+        overlap: 0.5,
+        batch: 4,
+        which: "best",
+        device: "cpu",
+      });
+      const t = readNpy(join(out, f.npy));
+      const labels = t.toTypedArray() as Uint8Array;
+      t.dispose();
+      return { f, labels };
+    };
+    const agree = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let n = 0;
+      for (let i = 0; i < a.length; i++) if (a[i] === b[i]) n++;
+      return n;
+    };
+    const { f: done, labels: want } = await predict("libtorch");
+    const { labels: viaOnnx } = await predict("onnx");
     assert.equal(got.labels.length, S * S);
-    let same = 0;
-    for (let i = 0; i < want.length; i++) if (got.labels[i] === want[i]) same++;
+    const same = agree(got.labels, want);
+    const sameOnnx = agree(got.labels, viaOnnx);
     t.diagnostic(
-      `browser (WASM) segmented ${S} x ${S} in ${got.ms.toFixed(0)} ms; ${same} of ${S * S} pixels agree with hemoseg predict`,
+      `browser (WASM) segmented ${S} x ${S} in ${got.ms.toFixed(0)} ms; pixels agreeing with hemoseg predict: ${same} of ${S * S} (libtorch), ${sameOnnx} (onnxruntime-node)`,
     );
-    assert.ok(same / (S * S) >= 0.999, `${S * S - same} pixels differ from hemoseg predict`);
+    assert.ok(same / (S * S) >= 0.999, `${S * S - same} pixels differ from hemoseg predict (libtorch)`);
+    assert.ok(
+      sameOnnx / (S * S) >= 0.999,
+      `${S * S - sameOnnx} pixels differ from hemoseg predict --engine onnx`,
+    );
     assert.ok(new Set(want).size > 1, "the reference labels more than one class");
     const counts = await page.locator("#legend-rows td.predicted").allTextContents();
     const wantCounts = done.counts.map((c) => c.toLocaleString("en"));
