@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import { cuda, manualSeed, setNumThreads } from "../torch/index.js";
+import { intOption } from "./numeric.js";
 
 export interface CommonOptions {
   seed: number;
@@ -11,9 +12,9 @@ export interface CommonOptions {
 
 export function withCommon(cmd: Command): Command {
   return cmd
-    .option("--seed <n>", "random seed", (v) => Number.parseInt(v, 10), 0)
+    .addOption(intOption("--seed <n>", "random seed", { min: 0 }, 0))
     .option("--device <device>", "cpu or cuda", "cpu")
-    .option("--threads <n>", "CPU threads for libtorch (default: all cores)", (v) => Number.parseInt(v, 10));
+    .addOption(intOption("--threads <n>", "CPU threads for libtorch (default: all cores)", { min: 1 }));
 }
 
 /** Applies seed, threads and device checks; returns the device to use. */
@@ -25,23 +26,13 @@ export function applyCommon(o: CommonOptions): "cpu" | "cuda" {
       "--device cuda: this libtorch has no CUDA device (build against a CUDA libtorch: LIBTORCH=...)",
     );
   }
-  if (o.threads) setNumThreads(o.threads);
+  if (o.threads !== undefined) setNumThreads(o.threads);
   manualSeed(o.seed);
   return o.device;
 }
 
 export { UsageError } from "../errors.js";
 
-export const int = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new UsageError(`expected an integer, got '${v}'`);
-  return n;
-};
-export const num = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`expected a number, got '${v}'`);
-  return n;
-};
 export const list = (v: string): string[] =>
   v
     .split(",")

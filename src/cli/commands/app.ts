@@ -5,7 +5,8 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { writeApp } from "../../app/generate.js";
 import { serveApp } from "../../app/server.js";
-import { int, num, UsageError } from "../common.js";
+import { UsageError } from "../common.js";
+import { floatOption, intOption } from "../numeric.js";
 
 interface Opts {
   run?: string;
@@ -32,10 +33,17 @@ export function registerApp(program: Command): void {
       "the app folder to write (index.html, model.onnx, app.json, js/, ort/, vendor/)",
     )
     .option("--which <ckpt>", "checkpoint: best or last", "best")
-    .option("--overlap <f>", "fraction of a tile neighbouring windows share", num, 0.5)
-    .option("--batch <n>", "windows per inference call in the browser", int, 4)
+    .addOption(
+      floatOption(
+        "--overlap <f>",
+        "fraction of a tile neighbouring windows share",
+        { min: 0, below: 1 },
+        0.5,
+      ),
+    )
+    .addOption(intOption("--batch <n>", "windows per inference call in the browser", { min: 1 }, 4))
     .option("--serve", "serve the folder on 127.0.0.1 until interrupted")
-    .option("--port <n>", "port for --serve (0: any free port)", int, 8765)
+    .addOption(intOption("--port <n>", "port for --serve (0: any free port)", { min: 0, max: 65535 }, 8765))
     .action(async (o: Opts) => {
       if (o.which !== "best" && o.which !== "last")
         throw new UsageError(`--which must be best or last, not '${o.which}'`);

@@ -12,7 +12,8 @@ import {
 import { benchSeg } from "../../pipeline/bench-seg.js";
 import { spread } from "../../pipeline/bench-torch.js";
 import { getNumThreads, nativeInfo } from "../../torch/index.js";
-import { applyCommon, type CommonOptions, int, UsageError, withCommon } from "../common.js";
+import { applyCommon, type CommonOptions, UsageError, withCommon } from "../common.js";
+import { intOption } from "../numeric.js";
 
 interface Opts extends CommonOptions, MaeBenchOptions {
   json: boolean;
@@ -33,13 +34,13 @@ export function registerBench(program: Command): void {
   withCommon(bench.command("mae"))
     .description("ViTMAE training step (forward, backward, Adam) in images/s")
     .option("--model <name>", "model1 or model2", "model2")
-    .option("--patch <p>", "patch size", int, 4)
-    .option("--batch <n>", "tiles per step", int, 32)
-    .option("--steps <n>", "timed steps", int, 10)
-    .option("--warmup <n>", "untimed steps first", int, 3)
-    .option("--channels <n>", "image channels", int, 16)
-    .option("--tile <n>", "tile size", int, 64)
-    .option("--rounds <n>", "alternating rounds; images/s are medians", int, 1)
+    .addOption(intOption("--patch <p>", "patch size", { min: 1 }, 4))
+    .addOption(intOption("--batch <n>", "tiles per step", { min: 1 }, 32))
+    .addOption(intOption("--steps <n>", "timed steps", { min: 1 }, 10))
+    .addOption(intOption("--warmup <n>", "untimed steps first", { min: 0 }, 3))
+    .addOption(intOption("--channels <n>", "image channels", { min: 1 }, 16))
+    .addOption(intOption("--tile <n>", "tile size", { min: 1 }, 64))
+    .addOption(intOption("--rounds <n>", "alternating rounds; images/s are medians", { min: 1 }, 1))
     .option("--bf16", "bfloat16 autocast", false)
     .option("--json", "print one JSON line", false)
     .option(
@@ -95,15 +96,15 @@ export function registerBench(program: Command): void {
         `${arch === "unetr" ? "UNETR" : "BasicUNet"} training step (forward, cross-entropy, backward, Adam) in images/s`,
       )
       .option("--model <name>", "encoder preset (UNETR)", "model2")
-      .option("--patch <p>", "patch size (UNETR)", int, 4)
-      .option("--feature-size <n>", "UNETR feature size", int, 16)
-      .option("--classes <n>", "classes", int, 11)
-      .option("--channels <n>", "image channels", int, 16)
-      .option("--tile <n>", "tile size", int, 64)
-      .option("--batch <n>", "tiles per step", int, 32)
-      .option("--steps <n>", "timed steps per run", int, 5)
-      .option("--warmup <n>", "untimed steps first", int, 2)
-      .option("--rounds <n>", "alternating rounds", int, 3)
+      .addOption(intOption("--patch <p>", "patch size (UNETR)", { min: 1 }, 4))
+      .addOption(intOption("--feature-size <n>", "UNETR feature size", { min: 16, max: 256 }, 16))
+      .addOption(intOption("--classes <n>", "classes", { min: 1 }, 11))
+      .addOption(intOption("--channels <n>", "image channels", { min: 1 }, 16))
+      .addOption(intOption("--tile <n>", "tile size", { min: 1 }, 64))
+      .addOption(intOption("--batch <n>", "tiles per step", { min: 1 }, 32))
+      .addOption(intOption("--steps <n>", "timed steps per run", { min: 1 }, 5))
+      .addOption(intOption("--warmup <n>", "untimed steps first", { min: 0 }, 2))
+      .addOption(intOption("--rounds <n>", "alternating rounds", { min: 1 }, 3))
       .option("--json", "print one JSON line", false)
       .option("--against-pytorch", "also run the same layout in plain PyTorch, alternating", false)
       .action((o: Record<string, unknown> & CommonOptions) => {
@@ -135,12 +136,14 @@ export function registerBench(program: Command): void {
     .requiredOption("--data <dir>", "dataset directory (pretrain set for mae, segmentation set otherwise)")
     .option("--task <t>", "mae, unetr or unet", "mae")
     .option("--model <name>", "encoder preset", "model2")
-    .option("--patch <p>", "patch size", int, 4)
-    .option("--feature-size <n>", "UNETR feature size", int, 16)
-    .option("--tile <n>", "tile size (pre-training)", int, 64)
-    .option("--batch <n>", "tiles per step", int, 32)
-    .option("--max-steps <n>", "cap on steps per epoch (0: the whole training split)", int, 0)
-    .option("--rounds <n>", "alternating rounds", int, 3)
+    .addOption(intOption("--patch <p>", "patch size", { min: 1 }, 4))
+    .addOption(intOption("--feature-size <n>", "UNETR feature size", { min: 16, max: 256 }, 16))
+    .addOption(intOption("--tile <n>", "tile size (pre-training)", { min: 1 }, 64))
+    .addOption(intOption("--batch <n>", "tiles per step", { min: 1 }, 32))
+    .addOption(
+      intOption("--max-steps <n>", "cap on steps per epoch (0: the whole training split)", { min: 0 }, 0),
+    )
+    .addOption(intOption("--rounds <n>", "alternating rounds", { min: 1 }, 3))
     .option("--json", "print one JSON line", false)
     .option(
       "--profile",

@@ -8,7 +8,8 @@ import { importNnunet } from "../../data/nnunet.js";
 import { importOmeZarr, listOmeZarr } from "../../data/ome-zarr-import.js";
 import { synthDatasets } from "../../data/synth-datasets.js";
 import { synthStack, writePreview } from "../../synth/index.js";
-import { type CommonOptions, int, list, num, UsageError, withCommon } from "../common.js";
+import { type CommonOptions, list, UsageError, withCommon } from "../common.js";
+import { floatOption, intOption } from "../numeric.js";
 import {
   conventionOf,
   type ImportSourceOpts,
@@ -58,10 +59,17 @@ export function registerData(program: Command): void {
       "write synthetic blood-imaging data: <out>/pretrain (stacks) and <out>/segmentation (labelled tiles)",
     )
     .requiredOption("--out <dir>", "output folder")
-    .option("--stacks <n>", "pre-training stacks (C x 256 x 256)", int, 64)
-    .option("--tiles <n>", "segmentation tiles (C x 64 x 64)", int, 512)
-    .option("--channels <n>", "channels per stack", int, 16)
-    .option("--label-fraction <f>", "fraction of pixels with sparse labels", num, 0.023)
+    .addOption(intOption("--stacks <n>", "pre-training stacks (C x 256 x 256)", { min: 1 }, 64))
+    .addOption(intOption("--tiles <n>", "segmentation tiles (C x 64 x 64)", { min: 1 }, 512))
+    .addOption(intOption("--channels <n>", "channels per stack", { min: 1 }, 16))
+    .addOption(
+      floatOption(
+        "--label-fraction <f>",
+        "fraction of pixels with sparse labels",
+        { above: 0, max: 1 },
+        0.023,
+      ),
+    )
     .option("--preview <dir>", "also write preview PNGs of the first stacks here")
     .option("--overwrite", "replace existing output", false)
     .action((o: SynthOpts) => {

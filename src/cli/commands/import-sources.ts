@@ -11,7 +11,8 @@ import { formatSummary, summarise } from "../../data/summary.js";
 import { type OmeSelection, parsePlanes } from "../../io/ome-tiff.js";
 import { Progress } from "../../train/progress.js";
 import { writeLabelPreview, writeRulePicture } from "../../viz/label-preview.js";
-import { int, UsageError } from "../common.js";
+import { UsageError } from "../common.js";
+import { intOption } from "../numeric.js";
 
 export interface ImportSourceOpts {
   annotations?: string;
@@ -47,27 +48,38 @@ export function importSourceOptions(cmd: Command): Command {
       'annotation classes to class names, "RBC:red blood cell,WBC:white blood cell" ("X:-" drops X)',
     )
     .option("--box-rule <rule>", `how a box becomes labelled pixels: ${BOX_RULES.join(", ")}`, "centre-disc")
-    .option("--point-radius <px>", "radius of the disc each annotated point labels", int, 3)
+    .addOption(
+      intOption("--point-radius <px>", "radius of the disc each annotated point labels", { min: 0 }, 3),
+    )
     .option("--preview <dir>", "write pictures of the first stacks with their labels, and of the box rules")
-    .option("--unlabelled <value>", 'mask value that means "not labelled" (napari, cellpose: 0)', int)
+    .addOption(
+      intOption("--unlabelled <value>", 'mask value that means "not labelled" (napari, cellpose: 0)', {
+        min: 0,
+        max: 255,
+      }),
+    )
     .option("--mask-map <map>", 'mask values to labels, "0:255,128:1,255:2" (255 = unlabelled)')
     .option("--dense", "masks label every pixel (0 is a class): no unlabelled value")
     .option(
       "--pool <dirs...>",
       "folders of images, or of class folders (PBC), as an unlabelled pre-training pool",
     )
-    .option(
-      "--resize <px>",
-      "pool: scale each image's shorter side to this, then keep the centred square",
-      int,
+    .addOption(
+      intOption(
+        "--resize <px>",
+        "pool: scale each image's shorter side to this, then keep the centred square",
+        { min: 1 },
+      ),
     )
-    .option("--tile <px>", "pool: cut square tiles of this size", int)
+    .addOption(intOption("--tile <px>", "pool: cut square tiles of this size", { min: 1 }))
     .option("--grey", "pool: one grey channel instead of RGB")
     .option("--nnunet <dir>", "import an nnU-Net raw dataset (dataset.json, imagesTr/, labelsTr/)")
     .option("--ome-z <planes>", "OME-TIFF/OME-Zarr: Z planes to keep, N, N,M or all (they become channels)")
     .option("--ome-c <planes>", "OME-TIFF/OME-Zarr: channels to keep (default all)")
     .option("--ome-t <planes>", "OME-TIFF/OME-Zarr: time points to keep (they become channels)")
-    .option("--level <n>", "OME-Zarr: resolution level to read (0 = full resolution)", int);
+    .addOption(
+      intOption("--level <n>", "OME-Zarr: resolution level to read (0 = full resolution)", { min: 0 }),
+    );
 }
 
 /** The label convention the options give, or an error naming the option. */

@@ -1,7 +1,8 @@
 // hemoseg predict: label maps and colour overlays for image stacks of any size, by sliding window.
 import type { Command } from "commander";
 import { type PredictFilesOptions, predictFiles } from "../../pipeline/predict-files.js";
-import { applyCommon, type CommonOptions, int, list, num, UsageError, withCommon } from "../common.js";
+import { applyCommon, type CommonOptions, UsageError, withCommon } from "../common.js";
+import { floatOption, intOption, numberListOption } from "../numeric.js";
 
 interface Opts extends CommonOptions {
   run?: string;
@@ -12,7 +13,7 @@ interface Opts extends CommonOptions {
   overlap: number;
   batch: number;
   which: string;
-  channels?: string[];
+  channels?: number[];
 }
 
 export function registerPredict(program: Command): void {
@@ -32,13 +33,23 @@ export function registerPredict(program: Command): void {
       "--out <dir>",
       "where to write NAME_labels.png/.npy, NAME_overlay.png, legend.png, predict.json",
     )
-    .option("--overlap <f>", "fraction of a tile neighbouring windows share", num, 0.5)
-    .option("--batch <n>", "windows per forward pass", int, 16)
+    .addOption(
+      floatOption(
+        "--overlap <f>",
+        "fraction of a tile neighbouring windows share",
+        { min: 0, below: 1 },
+        0.5,
+      ),
+    )
+    .addOption(intOption("--batch <n>", "windows per forward pass", { min: 1 }, 16))
     .option("--which <ckpt>", "checkpoint: best or last", "best")
-    .option(
-      "--channels <r,g,b>",
-      "three channels for the overlay's false colour (default: spread over the stack)",
-      list,
+    .addOption(
+      numberListOption(
+        "--channels <r,g,b>",
+        "three channels for the overlay's false colour (default: spread over the stack)",
+        { integer: true, min: 0 },
+        3,
+      ),
     )
     .action(async (o: Opts) => {
       if (o.engine !== "libtorch" && o.engine !== "onnx")
@@ -47,9 +58,7 @@ export function registerPredict(program: Command): void {
       const device = o.engine === "onnx" ? (o.device as "cpu" | "cuda") : applyCommon(o);
       if (o.which !== "best" && o.which !== "last")
         throw new UsageError(`--which must be best or last, not '${o.which}'`);
-      const channels = o.channels?.map(Number);
-      if (channels && (channels.length !== 3 || !channels.every(Number.isInteger)))
-        throw new UsageError(`--channels takes three channel numbers, e.g. 12,7,1`);
+      const channels = o.channels;
       const t0 = Date.now();
       const done = await predictFiles(
         {

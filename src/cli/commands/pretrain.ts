@@ -8,7 +8,8 @@ import {
   type PretrainOptimizer,
   pretrain,
 } from "../../train/pretrain.js";
-import { applyCommon, type CommonOptions, int, list, num, UsageError, withCommon } from "../common.js";
+import { applyCommon, type CommonOptions, UsageError, withCommon } from "../common.js";
+import { floatOption, intOption, numberListOption } from "../numeric.js";
 
 interface Opts extends CommonOptions {
   data: string;
@@ -23,7 +24,7 @@ interface Opts extends CommonOptions {
   lr: number;
   blr?: number;
   optimizer: string;
-  betas: string[];
+  betas: number[];
   weightDecay?: number;
   clipGrad?: number;
   warmupEpochs: number;
@@ -41,69 +42,69 @@ export function registerPretrain(program: Command): void {
     .requiredOption("--data <dir>", "dataset directory (hemoseg import / synth)")
     .requiredOption("--out <dir>", "run directory")
     .option("--model <name>", "model1 or model2 (the paper's Tables 2-3)", D.model)
-    .option("--patch <p>", "patch size (2, 4, 8, ...; divides the tile)", int, D.patch)
-    .option("--mask-ratio <r>", "fraction of patches removed", num, D.maskRatio)
+    .addOption(intOption("--patch <p>", "patch size (2, 4, 8, ...; divides the tile)", { min: 1 }, D.patch))
+    .addOption(
+      floatOption("--mask-ratio <r>", "fraction of patches removed", { above: 0, below: 1 }, D.maskRatio),
+    )
     .option("--no-norm-pix-loss", "plain pixel targets instead of per-patch normalised ones")
-    .option("--epochs <n>", "epochs", int, D.epochs)
-    .option("--batch-stacks <n>", "batch size in stacks (x tiles per stack); the paper: 16")
-    .option("--batch-tiles <n>", "batch size in tiles (overrides --batch-stacks)")
-    .option("--lr <lr>", "learning rate", num, D.lr)
-    .option(
-      "--blr <r>",
-      "base learning rate, scaled by batch as MAE does: lr = blr x batch tiles / 256 (not with --lr)",
-      num,
+    .addOption(intOption("--epochs <n>", "epochs", { min: 1 }, D.epochs))
+    .addOption(
+      intOption("--batch-stacks <n>", "batch size in stacks (x tiles per stack); the paper: 16", { min: 1 }),
+    )
+    .addOption(intOption("--batch-tiles <n>", "batch size in tiles (overrides --batch-stacks)", { min: 1 }))
+    .addOption(floatOption("--lr <lr>", "learning rate", { above: 0 }, D.lr))
+    .addOption(
+      floatOption(
+        "--blr <r>",
+        "base learning rate, scaled by batch as MAE does: lr = blr x batch tiles / 256 (not with --lr)",
+        { above: 0 },
+      ),
     )
     .option(
       "--optimizer <name>",
       `adam (the paper; --weight-decay is L2 in the gradient) or adamw (AdamW: decoupled weight decay, ${ADAMW_WEIGHT_DECAY} unless --weight-decay)`,
       "adam",
     )
-    .option("--betas <b1,b2>", "Adam betas", list, D.betas.map(String))
-    .option(
-      "--weight-decay <wd>",
-      `weight decay (default: 0 with adam, ${ADAMW_WEIGHT_DECAY} with adamw)`,
-      num,
+    .addOption(numberListOption("--betas <b1,b2>", "Adam betas", { min: 0, below: 1 }, 2, D.betas))
+    .addOption(
+      floatOption(
+        "--weight-decay <wd>",
+        `weight decay (default: 0 with adam, ${ADAMW_WEIGHT_DECAY} with adamw)`,
+        { min: 0 },
+      ),
     )
-    .option(
-      "--clip-grad <norm>",
-      "clip each step's gradients to this global L2 norm (default: no clipping)",
-      num,
+    .addOption(
+      floatOption(
+        "--clip-grad <norm>",
+        "clip each step's gradients to this global L2 norm (default: no clipping)",
+        { above: 0 },
+      ),
     )
-    .option("--warmup-epochs <n>", "linear warm-up epochs", num, D.warmupEpochs)
+    .addOption(floatOption("--warmup-epochs <n>", "linear warm-up epochs", { min: 0 }, D.warmupEpochs))
     .option("--cosine", "cosine decay of the learning rate after warm-up", false)
-    .option("--tile <n>", "tile size", int, D.tile)
+    .addOption(intOption("--tile <n>", "tile size", { min: 1 }, D.tile))
     .option("--bf16", "bfloat16 autocast", false)
     .option("--resume", "continue from <out>/last", false)
-    .option("--workers <n>", "data-loading threads", int, D.workers)
-    .option("--max-steps <n>", "cap on steps per epoch (0: whole split)", int, D.maxSteps)
+    .addOption(intOption("--workers <n>", "data-loading threads", { min: 0 }, D.workers))
+    .addOption(
+      intOption("--max-steps <n>", "cap on steps per epoch (0: whole split)", { min: 0 }, D.maxSteps),
+    )
     .action(async (o: Opts, cmd: Command) => {
       const device = applyCommon(o);
       if (!PRETRAIN_OPTIMIZERS.includes(o.optimizer as PretrainOptimizer))
         throw new UsageError(`--optimizer must be adam or adamw (AdamW), not '${o.optimizer}'`);
       if (o.blr !== undefined && cmd.getOptionValueSource("lr") === "cli")
         throw new UsageError("--lr and --blr cannot both be given: --blr sets lr = blr x batch tiles / 256");
-      if (o.blr !== undefined && !(o.blr > 0)) throw new UsageError(`--blr must be positive, got ${o.blr}`);
-      if (o.clipGrad !== undefined && !(o.clipGrad > 0))
-        throw new UsageError(`--clip-grad must be a positive gradient norm, got ${o.clipGrad}`);
-      if (o.weightDecay !== undefined && !(o.weightDecay >= 0))
-        throw new UsageError(`--weight-decay must be non-negative, got ${o.weightDecay}`);
       if (!isPresetName(o.model)) throw new UsageError(`--model must be model1 or model2, not '${o.model}'`);
       const tilesPerStack = 16; // 256 x 256 stacks cut into 64 x 64 tiles
-      const batchTiles = o.batchTiles
-        ? Number(o.batchTiles)
-        : o.batchStacks
-          ? Number(o.batchStacks) * tilesPerStack
-          : D.batchTiles;
-      if (!Number.isInteger(batchTiles) || batchTiles < 1)
-        throw new UsageError(`batch size must be a positive integer`);
-      if (o.betas.length !== 2) throw new UsageError("--betas takes two numbers, e.g. 0.9,0.95");
+      const batchTiles = o.batchTiles ?? (o.batchStacks ? o.batchStacks * tilesPerStack : D.batchTiles);
       const r = await pretrain({
         ...o,
         model: o.model,
         optimizer: o.optimizer as PretrainOptimizer,
         device,
         batchTiles,
-        betas: [Number(o.betas[0]), Number(o.betas[1])],
+        betas: [o.betas[0], o.betas[1]],
       });
       console.log(
         `pre-training done: best epoch ${r.bestEpoch}, val loss ${r.bestValLoss.toFixed(4)}, test loss ${r.testLoss.toFixed(4)}; ` +

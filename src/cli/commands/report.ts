@@ -6,7 +6,8 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { sweepSections } from "../../pipeline/sweep/index.js";
 import { collectReport } from "../../viz/report-data.js";
 import { buildReport } from "../../viz/report-html.js";
-import { applyCommon, type CommonOptions, int, UsageError, withCommon } from "../common.js";
+import { applyCommon, type CommonOptions, UsageError, withCommon } from "../common.js";
+import { intOption } from "../numeric.js";
 
 interface Opts extends CommonOptions {
   runs: string[];
@@ -25,7 +26,9 @@ export function registerReport(program: Command): void {
     .requiredOption("--runs <dirs...>", "run directories (pretrain, finetune, train-unet)")
     .requiredOption("--out <file>", "the HTML file to write")
     .option("--title <text>", "page title", "hemoseg report")
-    .option("--examples <n>", "test tiles per segmentation example grid (0: none)", int, 6)
+    .addOption(
+      intOption("--examples <n>", "test tiles per segmentation example grid (0: none)", { min: 0 }, 6),
+    )
     .option("--summary <file>", "a summary.json (as hemoseg demo writes) to show as a comparison table")
     .option("--sweeps <dirs...>", "sweep folders (hemoseg sweep --out) to add as result tables")
     .action((o: Opts) => {

@@ -14,7 +14,8 @@ import {
   validateSpec,
   withBudget,
 } from "../../pipeline/sweep/index.js";
-import { applyCommon, type CommonOptions, int, num, UsageError, withCommon } from "../common.js";
+import { applyCommon, type CommonOptions, UsageError, withCommon } from "../common.js";
+import { floatOption, intOption } from "../numeric.js";
 
 const SPEC_HELP = `
 A spec (JSON) has:
@@ -69,14 +70,18 @@ export function registerSweep(program: Command): void {
       "--shard <i/n>",
       "train only shard i of n (points sharing a pre-training stay together): run n processes or machines on one --out at once",
     )
-    .option(
-      "--epochs <n>",
-      "fine-tuning epochs per point (pre-training epochs in a pretrain-only sweep)",
-      int,
+    .addOption(
+      intOption(
+        "--epochs <n>",
+        "fine-tuning epochs per point (pre-training epochs in a pretrain-only sweep)",
+        { min: 1 },
+      ),
     )
-    .option("--pretrain-epochs <n>", "pre-training epochs", int)
-    .option("--max-steps <n>", "steps per epoch of both stages (0: the whole split)", int)
-    .option("--scale <f>", "multiply every epoch count", num)
+    .addOption(intOption("--pretrain-epochs <n>", "pre-training epochs", { min: 1 }))
+    .addOption(
+      intOption("--max-steps <n>", "steps per epoch of both stages (0: the whole split)", { min: 0 }),
+    )
+    .addOption(floatOption("--scale <f>", "multiply every epoch count", { above: 0 }))
     .option("--print-spec", "print the spec (with the budget changes) as JSON and exit", false)
     .option("--list", "list the presets with their budgets and exit", false)
     .addHelpText("after", SPEC_HELP)
