@@ -132,8 +132,8 @@ test("pretrain refuses --lr with --blr, an unknown --optimizer and a bad --clip-
   const cases: [string[], RegExp][] = [
     [["--lr", "1e-3", "--blr", "1e-4"], /--lr and --blr cannot both be given/],
     [["--optimizer", "sgd"], /--optimizer must be adam or adamw \(AdamW\), not 'sgd'/],
-    [["--clip-grad", "0"], /--clip-grad must be a positive gradient norm/],
-    [["--blr", "-1"], /--blr must be positive/],
+    [["--clip-grad", "0"], /--clip-grad must be a number > 0, got '0'/],
+    [["--blr", "-1"], /--blr must be a number > 0, got '-1'/],
   ];
   for (const [args, msg] of cases) {
     const r = cli(...args);
