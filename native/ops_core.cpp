@@ -30,7 +30,6 @@ OP(shape) {
 OP(dtype) { return Napi::String::New(a.env, dtypeName(a.t(0).scalar_type())); }
 OP(device) { return Napi::String::New(a.env, a.t(0).device().str()); }
 OP(requiresGrad) { return Napi::Boolean::New(a.env, a.t(0).requires_grad()); }
-OP(isContiguous) { return Napi::Boolean::New(a.env, a.t(0).is_contiguous()); }
 OP(isLeaf) { return Napi::Boolean::New(a.env, a.t(0).is_leaf()); }
 OP(item) { return a.num(a.t(0).item<double>()); }
 
@@ -132,7 +131,6 @@ OP(toDevice) { return a.ret(a.t(0).to(parseDevice(a.s(1)), a.has(2) && a.b(2)));
 OP(clone) { return a.ret(a.t(0).clone()); }
 OP(contiguous) { return a.ret(a.t(0).contiguous()); }
 OP(detach) { return a.ret(a.t(0).detach()); }
-OP(pinMemory) { return a.ret(a.t(0).pin_memory()); }
 
 // ---- views and indexing ----------------------------------------------------
 OP(reshape) { return a.ret(a.t(0).reshape(a.ints(1))); }
@@ -173,8 +171,6 @@ OP(chunk) { return a.ret(a.t(0).chunk(a.i64(1), a.i64(2))); }
 OP(unbind) { return a.ret(a.t(0).unbind(a.i64(1))); }
 OP(flip) { return a.ret(a.t(0).flip(a.ints(1))); }
 OP(roll) { return a.ret(a.t(0).roll(a.ints(1), a.ints(2))); }
-OP(tril) { return a.ret(a.t(0).tril(a.i64(1))); }
-OP(triu) { return a.ret(a.t(0).triu(a.i64(1))); }
 // pad(t, pads, mode, value): pads as in torch.nn.functional.pad (last dim first).
 OP(pad) {
   auto mode = a.s(2);

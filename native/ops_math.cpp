@@ -25,14 +25,11 @@ BINARY(ge, at::ge(a.t(0), a.t(1)), at::ge(a.t(0), a.scalar(1)))
 BINARY(remainder, at::remainder(a.t(0), a.t(1)), at::remainder(a.t(0), a.scalar(1)))
 OP(rsubS) { return a.ret(at::rsub(a.t(0), a.scalar(1))); }
 OP(rdivS) { return a.ret(at::reciprocal(a.t(0)).mul(a.scalar(1))); }
-OP(rpowS) { return a.ret(at::pow(a.scalar(1), a.t(0))); }
 OP(floorDivide) { return a.ret(at::div(a.t(0), a.t(1), "floor")); }
 OP(floorDivideS) { return a.ret(at::div(a.t(0), at::scalar_tensor(a.scalar(1), a.t(0).options()), "floor")); }
 OP(logicalAnd) { return a.ret(at::logical_and(a.t(0), a.t(1))); }
 OP(logicalOr) { return a.ret(at::logical_or(a.t(0), a.t(1))); }
 OP(logicalNot) { return a.ret(at::logical_not(a.t(0))); }
-OP(addcmul) { return a.ret(at::addcmul(a.t(0), a.t(1), a.t(2), a.scalar(3))); }
-OP(lerp) { return a.ret(at::lerp(a.t(0), a.t(1), a.scalar(2))); }
 
 #define UNARY(name, fn) \
   OP(name) { return a.ret(at::fn(a.t(0))); }

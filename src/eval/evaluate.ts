@@ -20,11 +20,22 @@ export interface EvalResult {
 export async function evaluateSegmenter(
   model: Segmenter,
   ds: Dataset,
-  o: { split: "train" | "val" | "test"; device?: "cpu" | "cuda"; batchSize?: number; bf16?: boolean },
+  o: {
+    split: "train" | "val" | "test";
+    /** Side of the tiles the model takes, cut from the stacks on tiles.ts's grid (default: the stack side). */
+    tile?: number;
+    device?: "cpu" | "cuda";
+    batchSize?: number;
+    bf16?: boolean;
+  },
 ): Promise<EvalResult> {
   const K = ds.meta.classes.length;
   const device = o.device ?? "cpu";
-  const loader = new TileLoader(ds, { split: o.split, tile: ds.meta.height, batchSize: o.batchSize ?? 32 });
+  const loader = new TileLoader(ds, {
+    split: o.split,
+    tile: o.tile ?? ds.meta.height,
+    batchSize: o.batchSize ?? 32,
+  });
   const sparse = new ConfusionMatrix(K, ds.meta.ignoreIndex);
   const full = ds.files.fullMasks ? new ConfusionMatrix(K, ds.meta.ignoreIndex) : undefined;
   let lossSum = 0;

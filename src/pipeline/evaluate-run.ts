@@ -41,7 +41,7 @@ export async function evaluateRun(
   const ds = openDataset(o.data ?? info.data);
   const model = loadSegmenter(runDir).to(o.device);
   try {
-    const r = await evaluateSegmenter(model, ds, { split: o.split, device: o.device });
+    const r = await evaluateSegmenter(model, ds, { split: o.split, tile: info.tile, device: o.device });
     const names = ds.meta.classes;
     const pack = (cm: number[][]) => ({ report: classificationReport(cm, names), confusion: cm });
     const ev: RunEvaluation = {

@@ -4,6 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { openDataset } from "../data/dataset.js";
 import { type TileBatch, TileLoader } from "../data/loader.js";
+import { tileGrid } from "../data/tiles.js";
 import { evaluateSegmenter } from "../eval/evaluate.js";
 import { classificationReport } from "../eval/report.js";
 import {
@@ -59,6 +60,12 @@ export interface FinetuneOptions {
    * whole split). The same seed gives nested subsets (16 of them are among the 64), for label curves.
    */
   trainTiles?: number;
+  /**
+   * Side of the square tiles cut from each stack (the grid of tiles.ts) to train and validate on
+   * (default: the stack side, for square stacks). Non-square images, such as BCCD's 480 x 640
+   * smears, need one.
+   */
+  tile?: number;
   quiet?: boolean;
   /** Wall time per training-loop phase is added here when given (bench epoch --profile). */
   phases?: PhaseTimer;
@@ -116,6 +123,31 @@ function buildModel(
   return { model, vit };
 }
 
+/** The training tile: the stack side for square stacks, else --tile, which must fit in the stacks. */
+function trainingTile(o: FinetuneOptions, height: number, width: number): number {
+  if (o.tile === undefined || o.tile === 0) {
+    if (height === width) return height;
+    throw new Error(
+      `${o.data}: the images are ${height} x ${width}, not square: pass a tile size (--tile, e.g. ${suggestTile(height, width)}) to train on square tiles cut from them`,
+    );
+  }
+  const g = tileGrid(height, width, o.tile); // refuses a tile larger than the images
+  const lostRows = height - g.rows * o.tile;
+  const lostCols = width - g.cols * o.tile;
+  if ((lostRows || lostCols) && !o.quiet)
+    process.stderr.write(
+      `note: ${g.rows} x ${g.cols} tiles of ${o.tile} px cover ${g.rows * o.tile} x ${g.cols * o.tile} of the ${height} x ${width} images; the last ${lostRows} rows and ${lostCols} columns are not used (a tile that divides both sides uses every pixel)\n`,
+    );
+  return o.tile;
+}
+
+/** A tile side that divides both image sides and is a multiple of 16 (UNETR's four up-samplings), if any up to 256. */
+function suggestTile(height: number, width: number): number {
+  for (let t = Math.min(256, height, width); t >= 16; t--)
+    if (t % 16 === 0 && height % t === 0 && width % t === 0) return t;
+  return 64;
+}
+
 /** Inverse-frequency class weights from the training split's labelled pixels, mean 1 over present classes. */
 function balancedWeights(counts: number[]): number[] {
   const present = counts.filter((c) => c > 0);
@@ -129,11 +161,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const m = ds.meta;
   if (m.kind !== "segmentation" || !ds.files.masks)
     throw new Error(`${o.data}: not a segmentation dataset (no masks.npy)`);
-  if (m.height !== m.width) throw new Error(`${o.data}: tiles must be square, got ${m.height} x ${m.width}`);
+  const tile = trainingTile(o, m.height, m.width);
   const K = m.classes.length;
   mkdirSync(o.out, { recursive: true });
   manualSeed(o.seed);
-  const { model, vit } = buildModel(o, m.channels, K, m.height);
+  const { model, vit } = buildModel(o, m.channels, K, tile);
   model.to(o.device);
   const groups =
     model instanceof UNETR
@@ -151,12 +183,12 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const trainTiles = o.trainTiles ?? 0;
   if (!Number.isInteger(trainTiles) || trainTiles < 0 || trainTiles > nTrain)
     throw new Error(
-      `trainTiles (--train-tiles) ${o.trainTiles}: ${o.data} has ${nTrain} training tiles (0 takes them all)`,
+      `trainTiles (--train-tiles) ${o.trainTiles}: ${o.data} has ${nTrain} training images (0 takes them all)`,
     );
   const train = new TileLoader(ds, {
     split: "train",
     subset: trainTiles,
-    tile: m.height,
+    tile,
     batchSize: o.batchSize,
     seed: o.seed,
   });
@@ -174,7 +206,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     trainTileIds: trainTiles ? train.stacks : undefined,
     classes: m.classes,
     stats: m.stats,
-    tile: m.height,
+    tile,
     channels: m.channels,
   });
   const lossOf = (b: TileBatch) => {
@@ -207,6 +239,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       validate: async () => {
         const r = await evaluateSegmenter(model, ds, {
           split: "val",
+          tile,
           device: o.device,
           batchSize: o.batchSize,
           bf16: o.bf16,

@@ -109,5 +109,5 @@ test("finetune --train-tiles trains on that many tiles and records them; too man
     { encoding: "utf8" },
   );
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /trainTiles \(--train-tiles\) 9999: .* has \d+ training tiles/);
+  assert.match(r.stderr, /trainTiles \(--train-tiles\) 9999: .* has \d+ training images/);
 });

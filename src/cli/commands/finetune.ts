@@ -34,9 +34,16 @@ function common(cmd: Command): Command {
     .addOption(
       intOption(
         "--train-tiles <n>",
-        "labelled tiles to train on: the first N of a shuffle of the train split by --seed (0: all)",
+        "labelled images to train on: the first N of a shuffle of the train split by --seed (0: all)",
         { min: 0 },
         0,
+      ),
+    )
+    .addOption(
+      intOption(
+        "--tile <px>",
+        "train on square tiles of this side cut from the images (default: the image side; needed for non-square images)",
+        { min: 16 },
       ),
     );
 }
