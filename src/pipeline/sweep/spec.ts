@@ -105,8 +105,9 @@ export const FINETUNE_BASE = {
 /** Optional pre-training keys, absent from the defaults (pretrainRecipe resolves them). */
 const PRETRAIN_OPTIONAL = ["blr", "optimizer", "weightDecay", "clipGrad"];
 const PRETRAIN_KEYS = [...Object.keys(PRETRAIN_BASE), ...PRETRAIN_OPTIONAL];
-/** encoderLr and trainTiles are optional (absent from the defaults: the head's lr applies, all tiles train). */
-const FINETUNE_KEYS = [...Object.keys(FINETUNE_BASE), "encoderLr", "trainTiles"];
+/** encoderLr, trainTiles and tile are optional (absent from the defaults: the head's lr applies, all tiles train, whole square images). */
+const FINETUNE_OPTIONAL = ["encoderLr", "trainTiles", "tile"];
+const FINETUNE_KEYS = [...Object.keys(FINETUNE_BASE), ...FINETUNE_OPTIONAL];
 
 /** A spec problem: names the spec file and the offending key. */
 export class SpecError extends Error {}
@@ -124,8 +125,9 @@ function checkOption(
   const known = stage === "pretrain" ? PRETRAIN_KEYS : FINETUNE_KEYS;
   if (!known.includes(key)) fail(`${at}: unknown ${stage} option '${key}' (known: ${known.join(", ")})`);
   const dflt = (stage === "pretrain" ? PRETRAIN_BASE : FINETUNE_BASE) as unknown as Record<string, unknown>;
-  const want =
-    key === "encoderLr" || (stage === "pretrain" && PRETRAIN_OPTIONAL.includes(key)) ? 0 : dflt[key];
+  // The optional keys are all numbers except the optimizer, which has its own check below.
+  const optional = (stage === "pretrain" ? PRETRAIN_OPTIONAL : FINETUNE_OPTIONAL).includes(key);
+  const want = optional ? 0 : dflt[key];
   if (key === "optimizer") {
     if (v !== "adam" && v !== "adamw")
       fail(`${at}: optimizer must be "adam" or "adamw" (AdamW), got ${JSON.stringify(v)}`);
