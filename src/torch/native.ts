@@ -75,6 +75,16 @@ export let N: NativeOps = new Proxy({} as NativeOps, {
     N = ensure().ops;
     return Reflect.get(N, key);
   },
+  // Listing or testing the table (Object.keys(N), "op" in N) loads it too, rather than seeing {}.
+  ownKeys() {
+    N = ensure().ops;
+    return Reflect.ownKeys(N);
+  },
+  has: (_, key) => Reflect.has(ensure().ops, key),
+  getOwnPropertyDescriptor(_, key) {
+    const d = Reflect.getOwnPropertyDescriptor(ensure().ops, key);
+    return d && { ...d, configurable: true }; // the target ({}) lacks it, so it must be configurable
+  },
 });
 
 /** Which libtorch the addon was built against (loads the addon on first read). */
