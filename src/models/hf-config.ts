@@ -9,9 +9,25 @@ type Json = JsonObject;
 
 const ACTS = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu"];
 
-function checkModelType(f: Fields, expected: string): void {
+/** What each kind of checkpoint holds and which command writes it, for messages. */
+const KINDS: Record<string, string> = {
+  vit_mae: "a ViTMAE (pretrain run)",
+  vit: "a ViT encoder",
+  unetr: "a UNETR segmenter (finetune run)",
+  basic_unet: "a U-Net segmenter (train-unet run)",
+};
+
+/** A config of another kind of model fails at once, saying what it is rather than what it lacks. */
+function checkModelType(f: Fields, expected: string, where: string): void {
   const t = f.json.model_type;
-  if (t !== expected) f.problems.push(`'model_type' must be "${expected}", got ${JSON.stringify(t)}`);
+  if (t === expected) return;
+  const arch = f.json.architecture;
+  const found = typeof arch === "string" ? arch : typeof t === "string" ? t : undefined;
+  if (found !== undefined)
+    throw new Error(
+      `${where}: holds ${KINDS[found] ?? `a '${found}' model`}, not ${KINDS[expected] ?? `a '${expected}' model`}`,
+    );
+  f.problems.push(`'model_type' must be "${expected}", got ${JSON.stringify(t)}`);
 }
 
 function readViTFields(f: Fields, layerNormEpsDefault: number): ViTConfig {
@@ -48,7 +64,7 @@ function readViTFields(f: Fields, layerNormEpsDefault: number): ViTConfig {
 /** A "vit" config object (e.g. config.json, or the "vit" entry of a UNETR config); `where` names it in errors. */
 export function parseViTConfig(json: Json, where: string): ViTConfig {
   const f = new Fields(json);
-  checkModelType(f, "vit");
+  checkModelType(f, "vit", where);
   const c = readViTFields(f, 1e-12);
   f.fail(where);
   return c;
@@ -56,7 +72,7 @@ export function parseViTConfig(json: Json, where: string): ViTConfig {
 
 export function parseViTMAEConfig(json: Json, where: string): ViTMAEConfig {
   const f = new Fields(json);
-  checkModelType(f, "vit_mae");
+  checkModelType(f, "vit_mae", where);
   const c: ViTMAEConfig = {
     ...readViTFields(f, 1e-12),
     decoderHiddenSize: f.int("decoder_hidden_size"),

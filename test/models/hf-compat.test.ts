@@ -100,7 +100,12 @@ test("invalid configs fail naming the file and every bad field", () => {
     fails(/'num_channels' must be an integer >= 1, got "16"/);
 
     write({ ...maeJson(), model_type: "vit" });
-    fails(/'model_type' must be "vit_mae", got "vit"/);
+    fails(/holds a ViT encoder, not a ViTMAE \(pretrain run\)$/);
+    // a fine-tuning run's UNETR says what it is instead of listing the ViTMAE fields it lacks
+    write({ architecture: "unetr", feature_size: 16 });
+    fails(/holds a UNETR segmenter \(finetune run\), not a ViTMAE \(pretrain run\)$/);
+    write({ ...maeJson(), model_type: undefined });
+    fails(/'model_type' must be "vit_mae", got undefined/);
     write({ ...maeJson(), mask_ratio: 1 });
     fails(/'mask_ratio' must be a number in \[0, 1\), got 1/);
     write({ ...maeJson(), decoder_num_attention_heads: 5 });
