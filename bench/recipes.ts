@@ -34,7 +34,7 @@ async function main() {
     : synthDatasets({ out: join(out, "data"), stacks: s.stacks, tiles: s.tiles, seed: 0 });
   const mae = join(out, "mae");
   if (!existsSync(join(mae, "test.json"))) {
-    await pretrain(demoPretraining(data.pretrain.dir, mae, "default"));
+    await pretrain({ ...demoPretraining(data.pretrain.dir, mae, "default"), overwrite: true });
   }
   const rows: Record<string, number | string>[] = [];
   for (const seed of seeds) {
@@ -58,7 +58,9 @@ async function main() {
           arch,
           encoder: usesEncoder({ pretrained }, arch) ? join(mae, "best") : undefined,
           quiet: true,
-          resume: true,
+          // an interrupted run continues from its last/; one that never saved starts over
+          resume: existsSync(join(dir, "last")),
+          overwrite: !existsSync(join(dir, "last")),
         });
         await evaluateRun(dir, { split: "test", device: "cpu" });
         writeFileSync(join(dir, "seconds.txt"), String((performance.now() - t0) / 1000));

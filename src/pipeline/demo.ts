@@ -93,6 +93,7 @@ export async function runDemo(o: {
     ...demoPretraining(data.pretrain.dir, mae, o.size),
     seed: o.seed,
     device: o.device,
+    overwrite: true, // the demo rebuilds everything under --out, like its data
   });
   const ft = {
     ...FINETUNE_DEFAULTS,
@@ -104,6 +105,7 @@ export async function runDemo(o: {
     maxSteps: s.ftMaxSteps,
     seed: o.seed,
     device: o.device,
+    overwrite: true,
   };
   const runs = {
     unetr_pretrained: join(o.out, "runs", "unetr-pretrained"),

@@ -21,6 +21,7 @@ import { autocast, F, manualSeed, optim, scope, type Tensor, tensor } from "../t
 import { capped, tileTask } from "./batches.js";
 import { paramGroups } from "./param-groups.js";
 import type { PhaseTimer } from "./phases.js";
+import { checkEpochs, inRunDir } from "./run-dir.js";
 import { writeRunInfo } from "./run-info.js";
 import { epochSchedule, trainLoop } from "./trainer.js";
 
@@ -54,6 +55,8 @@ export interface FinetuneOptions {
   device: "cpu" | "cuda";
   bf16: boolean;
   resume: boolean;
+  /** Replace a run already in `out` (without it, an existing run is refused unless resumed). */
+  overwrite?: boolean;
   maxSteps: number;
   /**
    * Labelled training tiles: the first N of a shuffle of the train split seeded by `seed` (0: the
@@ -156,7 +159,17 @@ function balancedWeights(counts: number[]): number[] {
   return w;
 }
 
+/**
+ * Trains into the run directory o.out, held (locked) by this process until it returns: a run
+ * already there is continued only with o.resume (from its last/) or replaced with o.overwrite.
+ */
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
+  checkEpochs(o.epochs, o.out);
+  const command = o.arch === "unet" ? "train-unet" : "finetune";
+  return inRunDir(o.out, { resume: o.resume, overwrite: o.overwrite, command }, () => finetuneIn(o));
+}
+
+async function finetuneIn(o: FinetuneOptions): Promise<FinetuneResult> {
   const ds = openDataset(o.data);
   const m = ds.meta;
   if (m.kind !== "segmentation" || !ds.files.masks)

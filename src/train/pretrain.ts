@@ -10,6 +10,7 @@ import { autocast, manualSeed, noGrad, optim, scope, type Tensor } from "../torc
 import { capped, tileTask } from "./batches.js";
 import type { PhaseTimer } from "./phases.js";
 import { Progress } from "./progress.js";
+import { checkEpochs, inRunDir } from "./run-dir.js";
 import { writeRunInfo } from "./run-info.js";
 import { epochSchedule, meanLoss, trainLoop } from "./trainer.js";
 
@@ -42,6 +43,8 @@ export interface PretrainOptions {
   device: "cpu" | "cuda";
   bf16: boolean;
   resume: boolean;
+  /** Replace a run already in `out` (without it, an existing run is refused unless resumed). */
+  overwrite?: boolean;
   workers: number;
   /** Cap on training steps per epoch (0: the whole split), for quick runs. */
   maxSteps: number;
@@ -121,7 +124,18 @@ export interface PretrainResult {
   testLoss: number;
 }
 
+/**
+ * Pre-trains into the run directory o.out, held (locked) by this process until it returns: a run
+ * already there is continued only with o.resume (from its last/) or replaced with o.overwrite.
+ */
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
+  checkEpochs(o.epochs, o.out);
+  return inRunDir(o.out, { resume: o.resume, overwrite: o.overwrite, command: "pretrain" }, () =>
+    pretrainIn(o),
+  );
+}
+
+async function pretrainIn(o: PretrainOptions): Promise<PretrainResult> {
   const ds = openDataset(o.data);
   const m = ds.meta;
   const cfg = presetConfig(o.model, {

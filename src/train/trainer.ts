@@ -1,11 +1,14 @@
 // The one training loop of pre-training and fine-tuning: epochs of optimiser steps, validation,
 // metrics.jsonl, best/ and last/ checkpoints, resume. What differs between the two (the loss of a
-// batch, the validation metrics, which epoch is best) is passed in.
+// batch, the validation metrics, which epoch is best) is passed in. Ctrl-C or SIGTERM stops it
+// between steps with the last good checkpoint kept (see interrupt.ts).
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { resolveDir } from "../io/atomic.js";
 import { manualSeed, optim, scope, type Tensor } from "../torch/index.js";
 import { applySchedule, type Schedule, warmupCosine } from "../torch/optim/schedule.js";
 import { loadLast, type Savable, saveLast, saveModelDir, type TrainerState } from "./checkpoint.js";
+import { Interrupted, type StopWatch, watchStopSignals, yieldToEvents } from "./interrupt.js";
 import { MetricsLog } from "./metrics-log.js";
 import { type PhaseTimer, timedBatches } from "./phases.js";
 import { Progress } from "./progress.js";
@@ -51,6 +54,11 @@ export interface LoopOptions<B> {
   beforeEpoch?: (epoch: number) => void;
   /** When given, each phase's wall time is added to it (data, forward, backward, optimizer, ...). */
   phases?: PhaseTimer;
+  /**
+   * Whether a stop was asked for (checked before every training step and epoch); default: this
+   * process's SIGINT/SIGTERM. Data parallel must pass one all ranks agree on, so all stop together.
+   */
+  stopRequested?: () => NodeJS.Signals | null;
 }
 
 /**
@@ -114,7 +122,38 @@ export function optimiserStep<B>(
   });
 }
 
+/**
+ * Trains o.epochs epochs (from the last checkpoint with o.resume). A stop request (Ctrl-C, SIGTERM)
+ * abandons the epoch in progress before its next step and throws Interrupted naming last/.
+ */
 export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
+  let watch: StopWatch | undefined;
+  if (!o.stopRequested)
+    watch = watchStopSignals((s) =>
+      process.stderr.write(`\n${s}: stopping before the next step (again to stop at once)\n`),
+    );
+  try {
+    return await loop(o, o.stopRequested ?? (() => watch!.requested));
+  } finally {
+    watch?.dispose();
+  }
+}
+
+/** Yields the batches, letting signal handlers run before each and calling check() after. */
+async function* stoppable<B>(batches: AsyncIterable<B>, check: () => void, release: (b: B) => void) {
+  for await (const b of batches) {
+    await yieldToEvents();
+    try {
+      check();
+    } catch (e) {
+      release(b);
+      throw e;
+    }
+    yield b;
+  }
+}
+
+async function loop<B>(o: LoopOptions<B>, stopRequested: () => NodeJS.Signals | null): Promise<LoopResult> {
   mkdirSync(o.runDir, { recursive: true });
   const log = new MetricsLog(join(o.runDir, "metrics.jsonl"));
   const groups = o.optimizer.groups;
@@ -128,7 +167,14 @@ export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
     }
   }
   const history: EpochMetrics[] = [];
+  // The epoch in progress is abandoned; last/ keeps the last finished one.
+  const checkStop = () => {
+    const signal = stopRequested();
+    if (signal) throw new Interrupted(signal, o.runDir, resolveDir(join(o.runDir, "last")), state.epoch);
+  };
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
+    await yieldToEvents();
+    checkStop();
     manualSeed(o.seed * 100003 + epoch); // masking noise and dropout repeat on resume
     o.beforeEpoch?.(epoch);
     o.model.train();
@@ -138,8 +184,9 @@ export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
       unit: "img",
     });
     const t0 = performance.now();
+    const batches = o.phases ? timedBatches(o.train.batches(epoch), o.phases) : o.train.batches(epoch);
     const tr = await meanLoss(
-      o.phases ? timedBatches(o.train.batches(epoch), o.phases) : o.train.batches(epoch),
+      stoppable(batches, checkStop, (b) => o.task.release(b)),
       (b) => {
         if (o.schedule) applySchedule(groups, baseLrs, o.schedule, state.step);
         const t1 = performance.now();

@@ -28,6 +28,7 @@ function common(cmd: Command): Command {
     .option("--class-weights <w>", "none, balanced, or comma-separated weights", "none")
     .option("--bf16", "bfloat16 autocast", false)
     .option("--resume", "continue from <out>/last", false)
+    .option("--overwrite", "replace a run already in --out", false)
     .addOption(
       intOption("--max-steps <n>", "cap on steps per epoch (0: whole split)", { min: 0 }, D.maxSteps),
     )

@@ -32,6 +32,7 @@ interface Opts extends CommonOptions {
   tile: number;
   bf16: boolean;
   resume: boolean;
+  overwrite: boolean;
   workers: number;
   maxSteps: number;
 }
@@ -85,6 +86,7 @@ export function registerPretrain(program: Command): void {
     .addOption(intOption("--tile <n>", "tile size", { min: 1 }, D.tile))
     .option("--bf16", "bfloat16 autocast", false)
     .option("--resume", "continue from <out>/last", false)
+    .option("--overwrite", "replace a run already in --out", false)
     .addOption(intOption("--workers <n>", "data-loading threads", { min: 0 }, D.workers))
     .addOption(
       intOption("--max-steps <n>", "cap on steps per epoch (0: whole split)", { min: 0 }, D.maxSteps),

@@ -3,9 +3,10 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { synthDatasets } from "../../data/synth-datasets.js";
-import { writeFileAtomic } from "../../io/atomic.js";
+import { resolveDir, writeFileAtomic } from "../../io/atomic.js";
 import { readJson, writeJson } from "../../io/json.js";
 import { finetune } from "../../train/finetune.js";
+import { Interrupted } from "../../train/interrupt.js";
 import { pretrain } from "../../train/pretrain.js";
 import { evaluateRun } from "../evaluate-run.js";
 import type { SweepPlan, SweepPoint } from "./plan.js";
@@ -109,7 +110,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
 
   const prepare = (dir: string, st: StageStatus, what: string): boolean => {
     if (st !== "partial") return false;
-    if (o.resume) {
+    if (o.resume && resolveDir(join(dir, "last"))) {
       log(`${what}: resuming the interrupted run in ${dir}`);
       return true;
     }
@@ -185,6 +186,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
       }
       rows[i] = readRow(plan, p);
     } catch (e) {
+      if (e instanceof Interrupted) throw e; // Ctrl-C stops the sweep, not just this point
       failed++;
       const msg = (e as Error).message.split("\n")[0];
       log(`${label}: FAILED: ${(e as Error).message}`);
