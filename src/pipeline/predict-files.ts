@@ -1,11 +1,12 @@
 // Labelling image files with a segmentation run (libtorch) or its ONNX export (onnxruntime, no
 // libtorch): label maps (PNG, .npy), colour overlays, a legend and predict.json, one set per input
-// file, by the one sliding window of eval/sliding-window.ts.
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+// file, by the one sliding window of eval/sliding-window.ts. Over a folder, each file is labelled on
+// its own: a bad one is reported and skipped, the others are still labelled.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { UsageError } from "../errors.js";
 import { checkFiniteArray, slideWindows } from "../eval/sliding-window.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { describeFsError, WriteError, writeFileAtomic } from "../io/atomic.js";
 import { type ImageArray, readImageArray } from "../io/image-array.js";
 import { IMAGE_EXTENSIONS } from "../io/image-file.js";
 import { writeJson } from "../io/json.js";
@@ -45,6 +46,17 @@ export interface PredictedFile {
   overlay: string;
   /** Pixels per class. */
   counts: number[];
+}
+
+/** An input that could not be labelled, and why. */
+export interface SkippedFile {
+  input: string;
+  reason: string;
+}
+
+export interface PredictSummary {
+  done: PredictedFile[];
+  skipped: SkippedFile[];
 }
 
 /** The image files an --input names: the file itself, or a folder's supported files by name. */
@@ -107,11 +119,18 @@ async function openEngine(o: PredictFilesOptions): Promise<SegmentationEngine> {
   return openTorchEngine(o.run, o.which, o.device);
 }
 
-/** Labels every input with a segmentation run's best (or last) checkpoint, or an ONNX export; writes into o.out. */
+/**
+ * Labels every input with a segmentation run's best (or last) checkpoint, or an ONNX export; writes
+ * into o.out. Each file is labelled on its own: a bad one (unreadable, NaN pixels, wrong channel
+ * count, too small) is reported through onSkip with its reason, leaves no outputs of its own, and
+ * the others are still labelled. predict.json lists what was done and what was skipped. An output
+ * that cannot be written (disk full, permission) stops the run with that error.
+ */
 export async function predictFiles(
   o: PredictFilesOptions,
   onFile?: (f: PredictedFile) => void,
-): Promise<PredictedFile[]> {
+  onSkip?: (s: SkippedFile) => void,
+): Promise<PredictSummary> {
   if (!(o.overlap >= 0 && o.overlap < 1))
     throw new UsageError(`--overlap must be in [0, 1), got ${o.overlap}`);
   if (!(Number.isInteger(o.batch) && o.batch > 0))
@@ -119,6 +138,7 @@ export async function predictFiles(
   const files = inputFiles(o.input);
   const engine = await openEngine(o);
   const done: PredictedFile[] = [];
+  const skipped: SkippedFile[] = [];
   const from = engine.source.run ?? engine.source.onnx;
   const K = engine.classes.length;
   const palette = classPalette(K);
@@ -128,8 +148,12 @@ export async function predictFiles(
     const bad = channels.find((c) => !(Number.isInteger(c) && c >= 0 && c < engine.channels));
     if (bad !== undefined)
       throw new UsageError(`--channels: channel ${bad} is outside [0, ${engine.channels})`);
-    mkdirSync(o.out, { recursive: true });
-    for (const path of files) {
+    try {
+      mkdirSync(o.out, { recursive: true });
+    } catch (e) {
+      throw new Error(`${o.out}: cannot create the output folder: ${describeFsError(e)}`);
+    }
+    const labelOne = async (path: string): Promise<PredictedFile> => {
       const image = readStack(path);
       const [C, H, W] = image.shape;
       if (C !== engine.channels) {
@@ -153,26 +177,37 @@ export async function predictFiles(
         npy: `${stem}_labels.npy`,
         overlay: `${stem}_overlay.png`,
       };
-      writePng(join(o.out, names.labels), {
-        width: W,
-        height: H,
-        channels: 1,
-        data: labels,
-        palette: flatPalette,
-      });
-      writeNpyArray(join(o.out, names.npy), "uint8", [H, W], labels);
-      const rgb = falseColour(image.data, C, H, W, channels);
-      writePng(join(o.out, names.overlay), {
-        width: W,
-        height: H,
-        channels: 3,
-        data: overlay(rgb, labels, palette, 0.45),
-      });
+      const at = (name: string) => join(o.out, name);
+      try {
+        writePng(at(names.labels), { width: W, height: H, channels: 1, data: labels, palette: flatPalette });
+        writeNpyArray(at(names.npy), "uint8", [H, W], labels);
+        const rgb = falseColour(image.data, C, H, W, channels);
+        writePng(at(names.overlay), {
+          width: W,
+          height: H,
+          channels: 3,
+          data: overlay(rgb, labels, palette, 0.45),
+        });
+      } catch (e) {
+        for (const name of Object.values(names)) rmSync(at(name), { force: true }); // all or none
+        throw e;
+      }
       const counts = new Array<number>(K).fill(0);
       for (const v of labels) counts[v]++;
-      const f = { input: path, height: H, width: W, ...names, counts };
-      done.push(f);
-      onFile?.(f);
+      return { input: path, height: H, width: W, ...names, counts };
+    };
+    for (const path of files) {
+      try {
+        const f = await labelOne(path);
+        done.push(f);
+        onFile?.(f);
+      } catch (e) {
+        if (e instanceof WriteError) throw e; // an output cannot be written (disk full...): stop
+        const msg = (e as Error).message;
+        const s = { input: path, reason: msg.startsWith(`${path}: `) ? msg.slice(path.length + 2) : msg };
+        skipped.push(s);
+        onSkip?.(s);
+      }
     }
     writeFileAtomic(join(o.out, "legend.png"), legendPng(engine.classes, palette));
     const legend = engine.classes.map((name, index) => ({ index, name, colour: palette[index] }));
@@ -181,11 +216,13 @@ export async function predictFiles(
       overlap: o.overlap,
       channels,
       classes: legend,
+      counts: { inputs: files.length, done: done.length, skipped: skipped.length },
       files: done,
+      skipped,
     };
     writeJson(join(o.out, "predict.json"), summary, 1);
   } finally {
     await engine.close();
   }
-  return done;
+  return { done, skipped };
 }

@@ -189,7 +189,9 @@ test("the app segments like hemoseg predict and saves painted strokes that hemos
     // hemoseg predict with libtorch on the run's checkpoint, and with onnxruntime-node on the app's model
     const predict = async (engine: "libtorch" | "onnx") => {
       const out = join(TMP, `pred-${engine}`);
-      const [f] = await predictFiles({
+      const {
+        done: [f],
+      } = await predictFiles({
         ...(engine === "onnx" ? { engine, onnx: join(appDir, "model.onnx") } : { run }),
         input: image,
         out,

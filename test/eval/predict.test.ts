@@ -183,7 +183,7 @@ describe("predictFiles (hemoseg predict)", () => {
 
   it("writes index PNG, uint8 .npy and overlay per input, a legend and predict.json", async () => {
     const out = join(tmp, "out");
-    const done = await predictFiles({
+    const { done, skipped } = await predictFiles({
       run,
       input: inputs,
       out,
@@ -192,6 +192,7 @@ describe("predictFiles (hemoseg predict)", () => {
       which: "best",
       device: "cpu",
     });
+    assert.deepEqual(skipped, []);
     assert.deepEqual(
       done.map((f) => [f.input, f.height, f.width]),
       [
@@ -223,7 +224,7 @@ describe("predictFiles (hemoseg predict)", () => {
     assert.ok(readPng(join(out, "legend.png")).height > 3 * 10);
   });
 
-  it("rejects wrong channel counts, too-small and unreadable files by name", async () => {
+  it("skips wrong channel counts, too-small and unreadable files, naming each and the reason", async () => {
     const o = {
       run,
       out: join(tmp, "bad"),
@@ -236,24 +237,24 @@ describe("predictFiles (hemoseg predict)", () => {
     const t = randn([3, 20, 20]);
     writeNpy(bad, t);
     t.dispose();
-    await assert.rejects(
-      () => predictFiles({ ...o, input: bad }),
-      (e: Error) => e.message.includes(bad) && /3 channels.*trained on 2/.test(e.message),
-    );
+    const skippedOnly = async (input: string) => {
+      const r = await predictFiles({ ...o, input });
+      assert.equal(r.done.length, 0);
+      assert.deepEqual(
+        r.skipped.map((s) => s.input),
+        [input],
+      );
+      return r.skipped[0].reason;
+    };
+    assert.match(await skippedOnly(bad), /^has 3 channels; the model .* was trained on 2$/);
     const small = join(tmp, "small.npy");
     const s = randn([2, 12, 40]);
     writeNpy(small, s);
     s.dispose();
-    await assert.rejects(
-      () => predictFiles({ ...o, input: small }),
-      (e: Error) => e.message.startsWith(`${small}: 12 x 40 is smaller`),
-    );
+    assert.match(await skippedOnly(small), /^12 x 40 is smaller/);
     const junk = join(tmp, "junk.npy");
     writeFileSync(junk, "not an array");
-    await assert.rejects(
-      () => predictFiles({ ...o, input: junk }),
-      (e: Error) => e.message.includes(junk),
-    );
+    assert.match(await skippedOnly(junk), /\.npy/);
     assert.throws(() => inputFiles(join(tmp, "missing")), /missing: not found/);
   });
 });

@@ -84,8 +84,8 @@ describe("hemoseg predict --engine onnx", () => {
       exportRunToFile({ run: runs[arch], onnx });
       const outT = join(tmp, `${arch}-libtorch`);
       const outO = join(tmp, `${arch}-onnx`);
-      const byTorch = await predictFiles({ ...common, run: runs[arch], out: outT });
-      const byOnnx = await predictFiles({ ...common, engine: "onnx", onnx, out: outO });
+      const { done: byTorch } = await predictFiles({ ...common, run: runs[arch], out: outT });
+      const { done: byOnnx } = await predictFiles({ ...common, engine: "onnx", onnx, out: outO });
       assert.deepEqual(
         byOnnx.map((f) => [f.input, f.height, f.width, f.labels, f.npy, f.overlay]),
         byTorch.map((f) => [f.input, f.height, f.width, f.labels, f.npy, f.overlay]),

@@ -11,6 +11,7 @@ import { readPng, writePng } from "../../src/io/png.js";
 import { loadSafetensors, saveSafetensors } from "../../src/io/safetensors.js";
 import { tensor } from "../../src/torch/index.js";
 import { dist, leftovers, runCli, runScript, tempDir } from "./child.js";
+import { makeSegRun } from "./seg-run.js";
 
 const LIMIT_KIB = 64; // the child may write files of at most 64 KiB
 
@@ -178,6 +179,33 @@ test("import under a file-size limit fails naming the output file, not the input
     assert.doesNotMatch(r.stderr, /partial-\d+/);
     assert.doesNotMatch(r.stderr, /stacks\.npy/, "the input is not blamed");
     assert.deepEqual(leftovers(dir), [], "the hidden build folder is removed");
+  } finally {
+    cleanup();
+  }
+});
+
+test("predict under a file-size limit fails naming the overlay it could not write, and does not say 'written'", () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const run = makeSegRun(join(dir, "run"));
+    const input = join(dir, "scan.npy");
+    let x = 2463534242;
+    const noise = Float32Array.from({ length: 3 * 200 * 200 }, () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    });
+    const t = tensor(noise, [3, 200, 200]);
+    writeNpy(input, t);
+    t.dispose();
+    const out = join(dir, "pred");
+    const r = runCli(["predict", "--run", run, "--input", input, "--out", out, "--threads", "1"], {
+      fileLimitKiB: LIMIT_KIB,
+    });
+    assertRefused(r, join(out, "scan_overlay.png"));
+    assert.doesNotMatch(r.stdout, /written/);
+    assert.deepEqual(leftovers(out), []);
   } finally {
     cleanup();
   }

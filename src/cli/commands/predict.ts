@@ -60,7 +60,7 @@ export function registerPredict(program: Command): void {
         throw new UsageError(`--which must be best or last, not '${o.which}'`);
       const channels = o.channels;
       const t0 = Date.now();
-      const done = await predictFiles(
+      const { done, skipped } = await predictFiles(
         {
           ...o,
           engine: o.engine,
@@ -69,9 +69,16 @@ export function registerPredict(program: Command): void {
           device,
         },
         (f) => console.log(`${f.input}: ${f.height} x ${f.width} -> ${f.labels}, ${f.npy}, ${f.overlay}`),
+        (s) => process.stderr.write(`hemoseg: skipped ${s.input}: ${s.reason}\n`),
       );
       console.log(
         `${done.length} file(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s; written: ${o.out}/ (legend.png, predict.json)`,
       );
+      if (skipped.length) {
+        process.stderr.write(
+          `hemoseg: ${skipped.length} of ${done.length + skipped.length} file(s) could not be labelled (listed in ${o.out}/predict.json)\n`,
+        );
+        process.exitCode = 1;
+      }
     });
 }
