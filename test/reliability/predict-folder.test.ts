@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { npyHeader, writeNpy } from "../../src/io/npy.js";
 import { writePng } from "../../src/io/png.js";
+import { predictFiles } from "../../src/pipeline/predict-files.js";
 import { tensor } from "../../src/torch/index.js";
 import { runCli, tempDir } from "./child.js";
 import { makeSegRun } from "./seg-run.js";
@@ -81,6 +82,24 @@ test("predict on a folder of mixed files labels the good ones, reports each bad 
       assert.ok(r.stderr.includes(`hemoseg: skipped ${at(name)}: ${reason}`), `stderr reports ${name}`);
     assert.match(r.stderr, /5 of 8 file\(s\) could not be labelled/);
     assert.doesNotMatch(r.stderr, /Cannot read properties/);
+  } finally {
+    cleanup();
+  }
+});
+
+test("predict into an --out that cannot be created names that folder and why, not an input", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const run = makeSegRun(join(dir, "run"));
+    const input = join(dir, "scan.npy");
+    saveNpy(input, [3, 16, 16], (i) => i / 768);
+    const blocker = join(dir, "a-file");
+    writeFileSync(blocker, "not a folder");
+    const out = join(blocker, "out");
+    await assert.rejects(
+      predictFiles({ run, input, out, overlap: 0.5, batch: 4, which: "best", device: "cpu" }),
+      { message: `${out}: cannot create the output folder: a part of the path is not a folder (ENOTDIR)` },
+    );
   } finally {
     cleanup();
   }
