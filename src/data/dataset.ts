@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { describeFsError, fsyncDir, WriteError } from "../io/atomic.js";
-import { readJson, writeJson } from "../io/json.js";
+import { Fields, isJsonObject, readJson, writeJson } from "../io/json.js";
 import { mmapNpy, NpyWriter, readNpyHeader } from "../io/npy.js";
 import { scope, type Tensor } from "../torch/index.js";
 import { type Split, splitIndices } from "./split.js";
@@ -59,86 +59,82 @@ export interface Dataset {
 
 // ---- validation ------------------------------------------------------------------------------
 
-/** Checks a parsed dataset.json; every problem names the file and the field. */
+/** Checks a parsed dataset.json; the error names the file and every bad field. */
 export function validateMeta(raw: unknown, file: string): DatasetMeta {
-  const bad = (field: string, why: string): never => {
-    throw new Error(`${file}: field "${field}" ${why}`);
-  };
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw new Error(`${file}: not a JSON object`);
-  const m = raw as Record<string, unknown>;
-  const posInt = (f: string): number => {
-    const v = m[f];
-    if (!Number.isInteger(v) || (v as number) < 1)
-      bad(f, `must be a positive integer, got ${JSON.stringify(v)}`);
-    return v as number;
-  };
-  if (m.version !== DATASET_VERSION)
-    bad("version", `is ${JSON.stringify(m.version)}; this hemoseg reads version ${DATASET_VERSION}`);
-  if (m.kind !== "pretrain" && m.kind !== "segmentation")
-    bad("kind", `must be "pretrain" or "segmentation", got ${JSON.stringify(m.kind)}`);
-  const channels = posInt("channels");
-  posInt("height");
-  posInt("width");
-  const count = posInt("count");
-  if (m.dtype !== "float32") bad("dtype", `must be "float32", got ${JSON.stringify(m.dtype)}`);
-  if (!Array.isArray(m.classes) || m.classes.some((c) => typeof c !== "string" || c.length === 0))
-    bad("classes", "must be a list of class names");
-  const classes = m.classes as string[];
+  if (!isJsonObject(raw)) throw new Error(`${file}: not a JSON object`);
+  const f = new Fields(raw);
+  const version = f.int("version");
+  if (Number.isInteger(version) && version !== DATASET_VERSION)
+    f.problem("version", `is ${version}; this hemoseg reads version ${DATASET_VERSION}`);
+  const kind = f.str("kind", ["pretrain", "segmentation"]);
+  const channels = f.int("channels");
+  f.int("height");
+  f.int("width");
+  const count = f.int("count");
+  f.str("dtype", ["float32"]);
+  const listed = f.texts("classes");
+  const classes = Array.isArray(listed) ? listed : [];
   if (classes.length > IGNORE_INDEX)
-    bad("classes", `lists ${classes.length} classes; at most ${IGNORE_INDEX} fit`);
-  if (new Set(classes).size !== classes.length) bad("classes", "repeats a name");
-  if (m.ignoreIndex !== IGNORE_INDEX)
-    bad("ignoreIndex", `must be ${IGNORE_INDEX}, got ${JSON.stringify(m.ignoreIndex)}`);
+    f.problem("classes", `lists ${classes.length} classes; at most ${IGNORE_INDEX} fit`);
+  if (new Set(classes).size !== classes.length) f.problem("classes", "repeats a name");
+  if (f.int("ignoreIndex", undefined, 0) !== IGNORE_INDEX)
+    f.problem("ignoreIndex", `must be ${IGNORE_INDEX} (the unlabelled value)`);
 
-  const split = m.split as Record<string, unknown> | undefined;
-  if (typeof split !== "object" || split === null) bad("split", "is missing");
-  const s = split as Record<string, unknown>;
-  if (!Number.isInteger(s.seed)) bad("split.seed", `must be an integer, got ${JSON.stringify(s.seed)}`);
-  const fr = s.fractions;
-  if (!Array.isArray(fr) || fr.length !== 3 || fr.some((f) => typeof f !== "number" || !(f >= 0)))
-    bad("split.fractions", `must be three non-negative numbers, got ${JSON.stringify(fr)}`);
+  const split = f.object("split");
+  if (split) {
+    split.int("seed", undefined, Number.MIN_SAFE_INTEGER);
+    const fr = split.nums("fractions", 3);
+    if (Array.isArray(fr) && fr.some((x) => x < 0)) split.problem("fractions", "holds a negative fraction");
+    const missing = Number.isInteger(count) && count > 0 ? checkSplit(split, count) : -1;
+    if (missing >= 0) f.problem("split", `assigns stack ${missing} to no split`);
+  }
+
+  const stats = f.object("stats");
+  if (stats) {
+    stats.nums("mean", channels);
+    const std = stats.nums("std", channels);
+    if (Array.isArray(std) && std.some((x) => x < 0)) stats.problem("std", "holds a negative value");
+  }
+
+  const files = f.object("files");
+  if (files) {
+    for (const [k, v] of Object.entries(files.json)) {
+      if (!(k in FILES)) files.problem(k, `is not a known array (${Object.keys(FILES).join(", ")})`);
+      else if (typeof v !== "string" || !/^[\w.-]+\.npy$/.test(v))
+        files.problem(k, `must be a .npy file name in the directory, got ${JSON.stringify(v)}`);
+    }
+    files.text("images");
+    if (kind === "segmentation" && !files.json.masks)
+      files.problem("masks", "is required for a segmentation set");
+    if ((files.json.masks || files.json.fullMasks) && classes.length === 0)
+      f.problem("classes", "is empty but the set has masks");
+  }
+  if (raw.source !== undefined) f.text("source");
+  f.fail(file, "dataset.json");
+  return raw as unknown as DatasetMeta;
+}
+
+/** Checks that no stack is in two of train, val and test; returns a stack in none (-1: none). */
+function checkSplit(split: Fields, count: number): number {
   const seen = new Uint8Array(count);
   for (const name of ["train", "val", "test"]) {
-    const list = s[name];
-    if (!Array.isArray(list)) bad(`split.${name}`, "must be a list of stack indices");
+    const list = split.json[name];
+    if (!Array.isArray(list)) {
+      split.problem(name, "must be a list of stack indices");
+      continue;
+    }
     for (const i of list as unknown[]) {
-      if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= count)
-        bad(`split.${name}`, `holds ${JSON.stringify(i)}, not a stack index in [0, ${count})`);
-      if (seen[i as number]++)
-        bad(`split.${name}`, `holds stack ${i}, which another list (or itself) already holds`);
+      if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= count) {
+        split.problem(name, `holds ${JSON.stringify(i)}, not a stack index in [0, ${count})`);
+        return -1;
+      }
+      if (seen[i as number]++) {
+        split.problem(name, `holds stack ${i}, which another list (or itself) already holds`);
+        return -1;
+      }
     }
   }
-  const missing = seen.indexOf(0);
-  if (missing >= 0) bad("split", `assigns stack ${missing} to no split`);
-
-  const stats = m.stats as Record<string, unknown> | undefined;
-  if (typeof stats !== "object" || stats === null) bad("stats", "is missing");
-  for (const k of ["mean", "std"]) {
-    const v = (stats as Record<string, unknown>)[k];
-    if (
-      !Array.isArray(v) ||
-      v.length !== channels ||
-      v.some((x) => typeof x !== "number" || !Number.isFinite(x))
-    )
-      bad(`stats.${k}`, `must be ${channels} finite numbers (one per channel)`);
-    if (k === "std" && (v as number[]).some((x) => x < 0)) bad("stats.std", "holds a negative value");
-  }
-
-  const files = m.files as Record<string, unknown> | undefined;
-  if (typeof files !== "object" || files === null) bad("files", "is missing");
-  for (const k of Object.keys(files as object)) {
-    if (!(k in FILES)) bad(`files.${k}`, `is not a known array (${Object.keys(FILES).join(", ")})`);
-    const v = (files as Record<string, unknown>)[k];
-    if (typeof v !== "string" || !/^[\w.-]+\.npy$/.test(v))
-      bad(`files.${k}`, `must be a .npy file name in the directory`);
-  }
-  if (!(files as Record<string, unknown>).images) bad("files.images", "is missing");
-  const f = files as DatasetMeta["files"];
-  if (m.kind === "segmentation" && !f.masks) bad("files.masks", "is required for a segmentation set");
-  if ((f.masks || f.fullMasks) && classes.length === 0) bad("classes", "is empty but the set has masks");
-  if (m.source !== undefined && typeof m.source !== "string") bad("source", "must be a string");
-  return m as unknown as DatasetMeta;
+  return seen.indexOf(0);
 }
 
 /** Opens and validates a dataset directory and memory-maps its arrays. */

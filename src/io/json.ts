@@ -43,13 +43,34 @@ export function writeJson(path: string, value: unknown, indent = 2): void {
  * A field without a fallback is required.
  */
 export class Fields {
-  readonly problems: string[] = [];
-  constructor(readonly json: JsonObject) {}
+  /**
+   * `at` prefixes the field names of a nested object ("split."); a nested reader shares its
+   * parent's problem list, so the parent's error lists them too.
+   */
+  constructor(
+    readonly json: JsonObject,
+    readonly problems: string[] = [],
+    readonly at = "",
+  ) {}
 
   #get(key: string, fallback: unknown): unknown {
     if (key in this.json && this.json[key] !== null) return this.json[key];
-    if (fallback === undefined) this.problems.push(`missing field '${key}'`);
+    if (fallback === undefined) this.problems.push(`missing field '${this.at}${key}'`);
     return fallback;
+  }
+  /** Notes a problem with a field that the typed readers cannot see (a cross-field rule). */
+  problem(key: string, why: string): void {
+    this.problems.push(`'${this.at}${key}' ${why}`);
+  }
+  /** The nested object at key (required unless optional), read by its own Fields. */
+  object(key: string, optional = false): Fields | undefined {
+    const v = this.#get(key, optional ? null : undefined);
+    if (v === null || v === undefined) return undefined;
+    if (!isJsonObject(v)) {
+      this.problem(key, `must be an object, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return new Fields(v, this.problems, `${this.at}${key}.`);
   }
   int(key: string, fallback?: number, min = 1): number {
     let v = this.#get(key, fallback);
@@ -57,7 +78,7 @@ export class Fields {
     if (Array.isArray(v) && v.length === 2 && v[0] === v[1]) v = v[0];
     if (v !== undefined && (!Number.isInteger(v) || (v as number) < min)) {
       this.problems.push(
-        `'${key}' must be an integer >= ${min}${Array.isArray(v) ? " (or a square [n, n] pair)" : ""}, got ${JSON.stringify(v)}`,
+        `'${this.at}${key}' must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ""}${Array.isArray(v) ? " (or a square [n, n] pair)" : ""}, got ${JSON.stringify(v)}`,
       );
     }
     return v as number;
@@ -66,7 +87,7 @@ export class Fields {
     const v = this.#get(key, fallback);
     if (v !== undefined && (typeof v !== "number" || !(v >= lo && (hiOpen ? v < hi : v <= hi)))) {
       this.problems.push(
-        `'${key}' must be a number in [${lo}, ${hi}${hiOpen ? ")" : "]"}, got ${JSON.stringify(v)}`,
+        `'${this.at}${key}' must be a number in [${lo}, ${hi}${hiOpen ? ")" : "]"}, got ${JSON.stringify(v)}`,
       );
     }
     return v as number;
@@ -79,14 +100,14 @@ export class Fields {
   bool(key: string, fallback?: boolean): boolean {
     const v = this.#get(key, fallback);
     if (v !== undefined && typeof v !== "boolean")
-      this.problems.push(`'${key}' must be true or false, got ${JSON.stringify(v)}`);
+      this.problems.push(`'${this.at}${key}' must be true or false, got ${JSON.stringify(v)}`);
     return v as boolean;
   }
   /** One of `allowed`. */
   str<S extends string>(key: string, allowed: readonly S[], fallback?: S): S {
     const v = this.#get(key, fallback);
     if (v !== undefined && !allowed.includes(v as S)) {
-      this.problems.push(`'${key}' must be one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
+      this.problems.push(`'${this.at}${key}' must be one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
     }
     return v as S;
   }
@@ -94,7 +115,7 @@ export class Fields {
   text(key: string, fallback?: string): string {
     const v = this.#get(key, fallback);
     if (v !== undefined && (typeof v !== "string" || v.length === 0))
-      this.problems.push(`'${key}' must be a non-empty string, got ${JSON.stringify(v)}`);
+      this.problems.push(`'${this.at}${key}' must be a non-empty string, got ${JSON.stringify(v)}`);
     return v as string;
   }
   /** A list of finite numbers (of `length` when given). */
@@ -106,7 +127,7 @@ export class Fields {
       v.every((x) => typeof x === "number" && Number.isFinite(x));
     if (v !== undefined && !ok)
       this.problems.push(
-        `'${key}' must be a list of ${length ?? ""}${length === undefined ? "" : " "}finite numbers, got ${JSON.stringify(v)}`,
+        `'${this.at}${key}' must be a list of ${length ?? ""}${length === undefined ? "" : " "}finite numbers, got ${JSON.stringify(v)}`,
       );
     return v as number[];
   }
@@ -114,7 +135,7 @@ export class Fields {
   texts(key: string, fallback?: string[]): string[] {
     const v = this.#get(key, fallback);
     if (v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === "string" && x.length > 0)))
-      this.problems.push(`'${key}' must be a list of names, got ${JSON.stringify(v)}`);
+      this.problems.push(`'${this.at}${key}' must be a list of names, got ${JSON.stringify(v)}`);
     return v as string[];
   }
   /** Throws one error naming `where` and every problem found, if any. */

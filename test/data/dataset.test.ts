@@ -51,7 +51,7 @@ test("a written dataset opens memory-mapped with its split and the train split's
   }
 });
 
-test("dataset.json is validated on open: each error names the file and the field", () => {
+test("dataset.json is validated on open: the error names the file and every bad field", () => {
   const { dir, cleanup } = tempDir();
   try {
     const out = join(dir, "set");
@@ -64,17 +64,32 @@ test("dataset.json is validated on open: each error names the file and the field
       writeFileSync(file, JSON.stringify(m));
     };
     const cases: [(m: Raw) => void, RegExp][] = [
-      [(m) => (m.version = 2), /dataset\.json: field "version" is 2/],
-      [(m) => (m.kind = "other"), /field "kind"/],
-      [(m) => (m.channels = 0), /field "channels" must be a positive integer/],
-      [(m) => m.split.val.push(m.split.train[0]), /field "split.val" holds stack \d+, which another list/],
-      [(m) => m.split.test.pop(), /field "split" assigns stack \d+ to no split/],
-      [(m) => m.split.train.push(99), /field "split.train" holds 99/],
-      [(m) => m.stats.std.pop(), /field "stats.std" must be 3 finite numbers/],
-      [(m) => (m.classes = []), /field "classes" is empty but the set has masks/],
-      [(m) => (m.files.images = "../x.npy"), /field "files.images"/],
-      [(m) => delete m.files.masks, /field "files.masks" is required for a segmentation set/],
-      [(m) => (m.ignoreIndex = 0), /field "ignoreIndex"/],
+      [
+        (m) => (m.version = 2),
+        /dataset\.json: invalid dataset\.json:\n {2}'version' is 2; this hemoseg reads version 1/,
+      ],
+      [(m) => (m.kind = "other"), /'kind' must be one of pretrain, segmentation, got "other"/],
+      [(m) => (m.channels = 0), /'channels' must be an integer >= 1, got 0/],
+      [(m) => m.split.val.push(m.split.train[0]), /'split\.val' holds stack \d+, which another list/],
+      [(m) => m.split.test.pop(), /'split' assigns stack \d+ to no split/],
+      [(m) => m.split.train.push(99), /'split\.train' holds 99, not a stack index in \[0, 20\)/],
+      [(m) => m.stats.std.pop(), /'stats\.std' must be a list of 3 finite numbers/],
+      [(m) => (m.classes = []), /'classes' is empty but the set has masks/],
+      [
+        (m) => (m.files.images = "../x.npy"),
+        /'files\.images' must be a \.npy file name in the directory, got "\.\.\/x\.npy"/,
+      ],
+      [(m) => delete m.files.masks, /'files\.masks' is required for a segmentation set/],
+      [(m) => (m.ignoreIndex = 0), /'ignoreIndex' must be 255/],
+      [(m) => delete m.stats, /missing field 'stats'/],
+      // Every bad field in one error, not only the first.
+      [
+        (m) => {
+          m.channels = "3";
+          m.split.seed = 0.5;
+        },
+        /'channels' must be an integer >= 1, got "3"\n {2}'split\.seed' must be an integer/,
+      ],
       [
         (m) => (m.height = 9),
         /images\.npy: shape \[20,3,8,12\] does not match .*dataset\.json, which implies \[20,3,9,12\]/,
