@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exportRunToFile } from "../export/onnx/index.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { readJsonObject } from "../io/json.js";
 import { defaultPick } from "../synth/colour.js";
 import { readRunInfo } from "../train/run-info.js";
 import { classPalette } from "../viz/colours.js";
@@ -109,12 +110,10 @@ export function appConfig(o: AppOptions): AppConfig {
   if (!(overlap >= 0 && overlap < 1)) throw new Error(`overlap must be in [0, 1), got ${overlap}`);
   if (!(Number.isInteger(batch) && batch > 0))
     throw new Error(`batch must be a positive integer, got ${batch}`);
-  const { classes, stats, tile, channels } = info;
-  if (!classes?.length || !stats?.mean || !stats?.std || !tile || !channels)
-    throw new Error(`${join(o.run, "run.json")}: lacks classes, stats, tile or channels`);
+  const { classes, stats, tile, channels } = info; // checked by readRunInfo
   const cfgPath = join(o.run, o.which ?? "best", "config.json");
   const architecture = existsSync(cfgPath)
-    ? ((JSON.parse(readFileSync(cfgPath, "utf8")) as { architecture?: string }).architecture ?? "segmenter")
+    ? String(readJsonObject(cfgPath).architecture ?? "segmenter")
     : "segmenter";
   const palette = classPalette(classes.length);
   return {

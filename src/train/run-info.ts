@@ -28,25 +28,34 @@ export function writeRunInfo(runDir: string, info: RunInfo): void {
   writeJson(join(runDir, RUN_FILE), info);
 }
 
-/** runDir/run.json, checked: errors name the file and every bad field. */
-export function readRunInfo(runDir: string): SegmentationRunInfo {
+/** runDir/run.json of any run (pre-training too), with its command checked. */
+export function readAnyRunInfo(runDir: string): RunInfo {
   const p = join(runDir, RUN_FILE);
   if (!existsSync(p)) throw new Error(`${runDir}: not a hemoseg run directory (no run.json)`);
-  const json = readJsonObject(p);
-  if (json.command !== "finetune" && json.command !== "train-unet") {
-    throw new Error(`${p}: a '${json.command}' run, not a segmentation run (finetune or train-unet)`);
+  const f = new Fields(readJsonObject(p));
+  f.str("command", ["pretrain", "finetune", "train-unet"]);
+  if (f.json.data !== undefined) f.text("data");
+  f.fail(p, "run.json");
+  return f.json as RunInfo;
+}
+
+/** runDir/run.json of a segmentation run, checked: errors name the file and every bad field. */
+export function readRunInfo(runDir: string): SegmentationRunInfo {
+  const p = join(runDir, RUN_FILE);
+  const info = readAnyRunInfo(runDir);
+  if (info.command !== "finetune" && info.command !== "train-unet") {
+    throw new Error(`${p}: a '${info.command}' run, not a segmentation run (finetune or train-unet)`);
   }
-  const f = new Fields(json);
-  const channels = f.int("channels");
+  const f = new Fields(info);
   f.text("data");
+  const channels = f.int("channels");
   f.texts("classes");
   f.int("tile");
-  const stats = new Fields(json.stats && typeof json.stats === "object" ? (json.stats as never) : {});
-  stats.nums("mean", channels);
-  stats.nums("std", channels);
-  f.problems.push(...stats.problems.map((m) => `stats: ${m}`));
+  const stats = f.object("stats");
+  stats?.nums("mean", channels);
+  stats?.nums("std", channels);
   f.fail(p, "run.json");
-  return json as SegmentationRunInfo;
+  return info as SegmentationRunInfo;
 }
 
 /** Loads runDir/<which> (best or last) as the UNETR or U-Net its config.json names. */

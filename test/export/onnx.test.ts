@@ -206,7 +206,14 @@ describe("ONNX export from a run directory", () => {
     model.savePretrained(join(run, "best"));
     writeFileSync(
       join(run, "run.json"),
-      JSON.stringify({ command, classes: ["p", "q", "r"], stats: stats(5), tile: 32, channels: 5 }),
+      JSON.stringify({
+        command,
+        data: tmp,
+        classes: ["p", "q", "r"],
+        stats: stats(5),
+        tile: 32,
+        channels: 5,
+      }),
     );
     return run;
   }
@@ -282,7 +289,10 @@ describe("ONNX export from a run directory", () => {
         new RegExp(`${run}: a U-Net has no ViT encoder`),
       );
       const other = makeRun("other-run", unet, "sweep");
-      assert.throws(() => exportRunToFile({ run: other, onnx: join(tmp, "o.onnx") }), /a 'sweep' run/);
+      assert.throws(
+        () => exportRunToFile({ run: other, onnx: join(tmp, "o.onnx") }),
+        /'command' must be one of pretrain, finetune, train-unet, got "sweep"/,
+      );
       assert.throws(() => exportRunToFile({ run: tmp, onnx: join(tmp, "n.onnx") }), /no run\.json/);
     } finally {
       unet.dispose();

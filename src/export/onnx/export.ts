@@ -1,13 +1,14 @@
 // Exporting hemoseg models to ONNX: a UNETR or U-Net segmenter (logits), or a ViT encoder alone
 // (features), from a model in memory or from a run directory's checkpoint.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { resolveDir, writeFileAtomic } from "../../io/atomic.js";
+import { Fields, readJsonObject } from "../../io/json.js";
 import { loadEncoder, readEncoderConfig } from "../../models/encoder-transfer.js";
 import type { BasicUNet } from "../../models/unet.js";
 import { UNETR } from "../../models/unetr.js";
 import type { ViTModel } from "../../models/vit.js";
-import { loadSegmenter } from "../../train/run-info.js";
+import { loadSegmenter, type RunInfo, readAnyRunInfo, readRunInfo } from "../../train/run-info.js";
 import { Emitter } from "./layers.js";
 import { metadataProps, type OnnxModelMeta, safeStd } from "./metadata.js";
 import { basicUNet, unetr, vitModel } from "./models.js";
@@ -112,41 +113,27 @@ export interface ExportRunOptions {
   what?: ExportWhat;
 }
 
-interface RunJson {
-  command?: string;
-  data?: string;
-  classes?: string[];
-  stats?: Normalisation;
-  tile?: number;
-}
-
-function readRunJson(run: string): RunJson {
-  const p = join(run, "run.json");
-  if (!existsSync(p)) throw new Error(`${run}: not a hemoseg run directory (no run.json)`);
-  try {
-    return JSON.parse(readFileSync(p, "utf8")) as RunJson;
-  } catch (e) {
-    throw new Error(`${p}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
 /** A pre-training run keeps no statistics of its own: take its dataset's. */
-function datasetStats(run: string, info: RunJson): Normalisation {
+function datasetStats(run: string, info: RunInfo): Normalisation {
   const p = info.data ? join(info.data, "dataset.json") : "";
   if (!p || !existsSync(p)) {
     throw new Error(
       `${run}/run.json: the per-channel statistics come from the pre-training dataset, and ${p || "its path"} is not there`,
     );
   }
-  const stats = (JSON.parse(readFileSync(p, "utf8")) as { stats?: Normalisation }).stats;
-  if (!stats) throw new Error(`${p}: no 'stats'`);
-  return stats;
+  // Only the statistics matter here: read them through the one JSON checker.
+  const f = new Fields(readJsonObject(p, "dataset.json"));
+  const stats = f.object("stats");
+  const mean = stats?.nums("mean");
+  const std = stats?.nums("std", Array.isArray(mean) ? mean.length : undefined);
+  f.fail(p, "dataset.json");
+  return { mean: mean!, std: std! };
 }
 
 /** Exports a run's best (or last) checkpoint: a finetune/train-unet run's segmenter, or any run's ViT encoder. */
 export function exportRun(o: ExportRunOptions): OnnxExport {
   const which = o.which ?? "best";
-  const info = readRunJson(o.run);
+  const info = readAnyRunInfo(o.run);
   const provenance = { sourceRun: o.run, checkpoint: which };
   if (info.command === "pretrain") {
     if (o.what !== "encoder")
@@ -164,20 +151,15 @@ export function exportRun(o: ExportRunOptions): OnnxExport {
       holder.dispose();
     }
   }
-  if (info.command !== "finetune" && info.command !== "train-unet")
-    throw new Error(
-      `${o.run}/run.json: a '${info.command}' run; export takes finetune, train-unet or pretrain runs`,
-    );
-  if (!info.stats || !info.classes || !info.tile)
-    throw new Error(`${o.run}/run.json: lacks classes, stats or tile`);
+  const seg = readRunInfo(o.run); // classes, stats, tile and data, checked
   const model = loadSegmenter(o.run, which);
   try {
     model.eval();
     if (o.what === "encoder") {
       if (!(model instanceof UNETR)) throw new Error(`${o.run}: a U-Net has no ViT encoder to export`);
-      return encoderToOnnx(model.vit, { ...info.stats, ...provenance });
+      return encoderToOnnx(model.vit, { ...seg.stats, ...provenance });
     }
-    return segmenterToOnnx(model, { ...info.stats, classes: info.classes, tile: info.tile, ...provenance });
+    return segmenterToOnnx(model, { ...seg.stats, classes: seg.classes, tile: seg.tile, ...provenance });
   } finally {
     model.dispose();
   }
