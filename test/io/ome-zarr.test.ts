@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { deflateSync } from "node:zlib";
+import { deflateSync, gzipSync } from "node:zlib";
 import FileSystemStore from "@zarrita/storage/fs";
 import * as zarr from "zarrita";
 import { openDataset } from "../../src/data/dataset.js";
@@ -92,12 +92,58 @@ function writeV2(path: string): void {
         }
 }
 
-test("OME-Zarr 0.5 (Zarr v3) and 0.4 (Zarr v2): levels, axes, pixel size and region reads", async () => {
+/** NGFF 0.5 on Zarr v3 with gzip chunks, written by hand: zarr.json files, chunks at 0/c/c/z/y/x. */
+function writeV3Gzip(path: string): void {
+  mkdirSync(join(path, "0"), { recursive: true });
+  const ms = multiscales("0.5").map((m) => ({ ...m, datasets: m.datasets.slice(0, 1) }));
+  writeFileSync(
+    join(path, "zarr.json"),
+    JSON.stringify({
+      zarr_format: 3,
+      node_type: "group",
+      attributes: { ome: { version: "0.5", multiscales: ms } },
+    }),
+  );
+  writeFileSync(
+    join(path, "0", "zarr.json"),
+    JSON.stringify({
+      zarr_format: 3,
+      node_type: "array",
+      shape: [C, Z, H, W],
+      data_type: "uint16",
+      chunk_grid: { name: "regular", configuration: { chunk_shape: [1, 1, 5, 5] } },
+      chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
+      fill_value: 0,
+      codecs: [
+        { name: "bytes", configuration: { endian: "little" } },
+        { name: "gzip", configuration: { level: 1 } },
+      ],
+    }),
+  );
+  const all = cube();
+  for (let c = 0; c < C; c++)
+    for (let z = 0; z < Z; z++)
+      for (let cy = 0; cy < 2; cy++)
+        for (let cx = 0; cx < 2; cx++) {
+          const b = new Uint16Array(25);
+          for (let y = 0; y < 5; y++)
+            for (let x = 0; x < 5; x++) {
+              const [yy, xx] = [cy * 5 + y, cx * 5 + x];
+              if (yy < H && xx < W) b[y * 5 + x] = all[((c * Z + z) * H + yy) * W + xx];
+            }
+          const dir = join(path, "0", "c", `${c}`, `${z}`, `${cy}`);
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(join(dir, `${cx}`), gzipSync(Buffer.from(b.buffer)));
+        }
+}
+
+test("OME-Zarr 0.5 (Zarr v3, raw and gzip) and 0.4 (Zarr v2, zlib): levels, axes, pixel size and region reads", async () => {
   const { dir, cleanup } = tempDir();
   try {
     await writeV3(join(dir, "v3.zarr"));
     writeV2(join(dir, "v2.zarr"));
-    for (const name of ["v3.zarr", "v2.zarr"]) {
+    writeV3Gzip(join(dir, "v3-gzip.zarr"));
+    for (const name of ["v3.zarr", "v2.zarr", "v3-gzip.zarr"]) {
       const img = await openOmeZarr(join(dir, name));
       assert.deepEqual(img.shape, [C, Z, H, W], name);
       assert.deepEqual(img.pixelSize, { x: 0.5, y: 0.5, unit: "micrometer" });
