@@ -2,6 +2,7 @@
 # Builds the native addon with g++ directly: build/Release/hemoseg_native.node.
 # LIBTORCH (a libtorch dir: include/ and lib/) is required; NODE_API_INCLUDE defaults to this
 # node's headers. Writes build/native-info.json, which the loader checks at start-up.
+# BUILD_DIR (default build) puts the addon elsewhere (HEMOSEG_NATIVE_DIR loads it from there).
 # For binding.gyp (the node-gyp build): --abi and --libs print the ABI flag and link libraries,
 # --info-only writes build/native-info.json after a node-gyp build.
 set -euo pipefail
@@ -28,29 +29,60 @@ case "${1:-}" in
 esac
 
 write_info() {
-  cat > build/native-info.json <<JSON
-{ "libtorch": "$LIBTORCH", "version": "$version", "cuda": $cuda, "cxx11abi": $LIBTORCH_CXX11_ABI }
+  cat > "$build/native-info.json" <<JSON
+{ "libtorch": "$LIBTORCH", "version": "$version", "cuda": $cuda, "cxx11abi": $LIBTORCH_CXX11_ABI, "gloo": ${gloo:-false}, "nccl": ${nccl:-false} }
 JSON
 }
-if [ "${1:-}" = "--info-only" ]; then mkdir -p build; write_info; exit 0; fi
+build=${BUILD_DIR:-build}
+if [ "${1:-}" = "--info-only" ]; then mkdir -p "$build"; write_info; exit 0; fi
 
-out=build/Release
-obj=build/obj
+out=$build/Release
+obj=$build/obj
 mkdir -p "$out" "$obj"
 flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -D_GLIBCXX_USE_CXX11_ABI=$LIBTORCH_CXX11_ABI
   -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED -DNAPI_CPP_EXCEPTIONS
   -I"$NODE_API_INCLUDE" -I"$ADDON_API" -I"$LIBTORCH/include" -I"$LIBTORCH/include/torch/csrc/api/include"
   -Wno-deprecated-declarations -Wno-unused-parameter -Wno-c++20-extensions)
+# c10d backends for native/ops_dist.cpp: Gloo needs Gloo's own headers (Debian libgloo-dev; the
+# torch wheel ships c10d's but not Gloo's), NCCL needs a CUDA libtorch plus nccl.h and the CUDA
+# runtime headers (pip nvidia-nccl-cu12 / nvidia-cuda-runtime-cu12 beside the torch wheel).
+# Without them the addon still builds and distributed use says what to install.
+dist_flags=()
+GLOO_INCLUDE=${GLOO_INCLUDE:-/usr/include}
+if [ -f "$GLOO_INCLUDE/gloo/config.h" ]; then
+  dist_flags+=(-DUSE_C10D_GLOO)
+  [ "$GLOO_INCLUDE" = /usr/include ] || dist_flags+=(-I"$GLOO_INCLUDE")
+  gloo=true
+else
+  gloo=false
+  echo "note: Gloo headers not found ($GLOO_INCLUDE/gloo/config.h): distributed training on CPU disabled (apt-get install libgloo-dev)"
+fi
+nccl=false
+if $cuda; then
+  nv=$(dirname "$LIBTORCH")/nvidia
+  NCCL_INCLUDE=${NCCL_INCLUDE:-$nv/nccl/include}
+  CUDA_INCLUDE=${CUDA_INCLUDE:-$nv/cuda_runtime/include}
+  if [ -f "$NCCL_INCLUDE/nccl.h" ] && [ -f "$CUDA_INCLUDE/cuda_runtime_api.h" ]; then
+    dist_flags+=(-DUSE_C10D_NCCL -DUSE_CUDA -I"$NCCL_INCLUDE" -I"$CUDA_INCLUDE")
+    nccl=true
+  else
+    echo "note: nccl.h or cuda_runtime_api.h not found (NCCL_INCLUDE, CUDA_INCLUDE): distributed training on CUDA disabled"
+  fi
+fi
+[ "$(cat $obj/dist.stamp 2>/dev/null)" = "${dist_flags[*]}" ] || rm -f $obj/ops_dist.o
+echo "${dist_flags[*]}" > $obj/dist.stamp
 stamp="$LIBTORCH|$version|$LIBTORCH_CXX11_ABI|${flags[*]}"
 [ "$(cat $obj/stamp 2>/dev/null)" = "$stamp" ] || rm -f $obj/*.o
 echo "$stamp" > $obj/stamp
 
-echo "building native addon against libtorch $version at $LIBTORCH (cuda: $cuda, cxx11 abi: $LIBTORCH_CXX11_ABI)"
+echo "building native addon against libtorch $version at $LIBTORCH (cuda: $cuda, cxx11 abi: $LIBTORCH_CXX11_ABI, gloo: $gloo, nccl: $nccl)"
 pids=()
 for src in native/*.cpp; do
   o=$obj/$(basename "${src%.cpp}").o
   if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ native/hemoseg.h -nt "$o" ]; then
-    g++ "${flags[@]}" -c "$src" -o "$o" &
+    extra=()
+    [ "$src" = native/ops_dist.cpp ] && extra=("${dist_flags[@]}")
+    g++ "${flags[@]}" "${extra[@]}" -c "$src" -o "$o" &
     pids+=($!)
     # two compilers at a time: each needs ~1.5 GB for the libtorch headers
     if [ ${#pids[@]} -ge "${JOBS:-2}" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi

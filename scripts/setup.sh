@@ -2,7 +2,8 @@
 # One-stop, idempotent set-up: finds (or installs) libtorch, installs npm packages from the lock
 # file, builds the native addon and the TypeScript. Safe to run again; it redoes only what changed.
 #
-# Also installs Debian's Chromium for the HTML report's browser test.
+# Also installs Debian's Chromium for the HTML report's browser test, and Gloo's headers (Debian
+# libgloo-dev) for distributed training on CPU (the addon builds without them, minus that).
 # libtorch is taken from, in order: $LIBTORCH; the torch package of a python3 on PATH or in
 # .venv/; a new .venv/ with `pip install torch` (CPU build); Debian's libtorch-dev.
 set -euo pipefail
@@ -43,12 +44,16 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+bash scripts/install-gloo.sh >/dev/null || say "could not install libgloo-dev: distributed training on CPU will be disabled"
+have_gloo=false
+[ -f "${GLOO_INCLUDE:-/usr/include}/gloo/config.h" ] && have_gloo=true
 addon=build/Release/hemoseg_native.node
 if [ ! -f "$addon" ] || [ "$(node -p "require('./build/native-info.json').libtorch" 2>/dev/null)" != "$LIBTORCH" ] \
+   || [ "$(node -p "require('./build/native-info.json').gloo === true" 2>/dev/null)" != "$have_gloo" ] \
    || [ -n "$(find native -newer "$addon" -print -quit)" ]; then
   bash scripts/build-native.sh
 fi
 say "compiling TypeScript"
 npx tsc -p tsconfig.json
 bash scripts/install-browser.sh >/dev/null || say "could not install Chromium: the report's browser test will fail"
-node -e "const i=require('./build/native-info.json'); console.log('[setup] ready: libtorch ' + i.version + ' at ' + i.libtorch + (i.cuda ? ' (CUDA)' : ' (CPU only)'))"
+node -e "const i=require('./build/native-info.json'); console.log('[setup] ready: libtorch ' + i.version + ' at ' + i.libtorch + (i.cuda ? ' (CUDA)' : ' (CPU only)') + '; distributed: ' + ([i.gloo && 'gloo', i.nccl && 'nccl'].filter(Boolean).join(', ') || 'none'))"

@@ -9,7 +9,7 @@ if [ "${1:-}" = "--quick" ]; then quick=true; shift; fi
 bash scripts/build-changed.sh
 npx biome check src test bench
 # Slow files: whole training runs, the demo, sweeps, the browser tests.
-slow='^dist/test/(app/app-browser|cli/demo|train/train|pipeline/sweep|viz/report-browser|reliability/training-runs)\.test\.js$'
+slow='^dist/test/(app/app-browser|cli/demo|train/train|train/data-parallel|pipeline/sweep|viz/report-browser|reliability/training-runs)\.test\.js$'
 files=$(find dist/test -name '*.test.js' | sort)
 if $quick; then files=$(echo "$files" | grep -Ev "$slow"); fi
 # shellcheck disable=SC2086

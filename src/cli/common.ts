@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import { cuda, manualSeed, setNumThreads } from "../torch/index.js";
+import { launchLocal } from "../torch/launch.js";
 import { intOption } from "./numeric.js";
 
 export interface CommonOptions {
@@ -38,3 +39,60 @@ export const list = (v: string): string[] =>
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** --nproc: data parallel training in N local worker processes. */
+export function withLaunch(cmd: Command): Command {
+  return cmd.addOption(
+    intOption(
+      "--nproc <n>",
+      "train data parallel in n local processes (the batch is the global batch; torchrun's RANK, WORLD_SIZE, MASTER_ADDR... are honoured too)",
+      { min: 1 },
+      1,
+    ),
+  );
+}
+
+/**
+ * With --nproc n > 1, runs this same command line in n workers with torchrun's environment and
+ * returns true (the exit code is theirs); false when this process should do the work itself.
+ * `batch`, the global batch, must split evenly among the workers.
+ */
+export async function launched(
+  o: { nproc?: number; device?: string },
+  batch?: { option: string; value: number },
+): Promise<boolean> {
+  const n = o.nproc ?? 1;
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--nproc must be a positive integer, not ${n}`);
+  if (n === 1) return false;
+  if (batch && batch.value % n !== 0)
+    throw new UsageError(
+      `${batch.option} ${batch.value} is the global batch: with --nproc ${n} it must be a multiple of ${n}`,
+    );
+  if (process.env.WORLD_SIZE)
+    throw new UsageError(
+      "--nproc: this process is already a worker of torchrun or --nproc (WORLD_SIZE is set)",
+    );
+  if (o.device === "cuda" && cuda.isAvailable() && cuda.deviceCount() < n)
+    throw new UsageError(`--nproc ${n} --device cuda: only ${cuda.deviceCount()} CUDA device(s)`);
+  const args: string[] = [];
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--nproc") i++;
+    else if (!argv[i].startsWith("--nproc=")) args.push(argv[i]);
+  }
+  const r = await launchLocal({
+    nproc: n,
+    command: process.execPath,
+    args: [...process.execArgv, process.argv[1], ...args],
+  });
+  if (r.code !== 0) {
+    process.stderr.write(`hemoseg: --nproc ${n}: rank ${r.failedRank} failed (exit code ${r.code})\n`);
+    process.exitCode = r.code;
+  }
+  return true;
+}
+
+/** Whether this process prints results: a single process, or rank 0 of a distributed run. */
+export function isMainRank(): boolean {
+  return (process.env.RANK ?? "0") === "0";
+}

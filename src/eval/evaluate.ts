@@ -2,7 +2,7 @@
 // dataset has them, on the full ground-truth masks.
 import type { Dataset } from "../data/dataset.js";
 import { disposeBatch, TileLoader } from "../data/loader.js";
-import { autocast, F, noGrad, scope, type Tensor } from "../torch/index.js";
+import { autocast, type Device, F, noGrad, scope, type Tensor } from "../torch/index.js";
 import { ConfusionMatrix } from "./confusion.js";
 
 export interface Segmenter {
@@ -24,7 +24,7 @@ export async function evaluateSegmenter(
     split: "train" | "val" | "test";
     /** Side of the tiles the model takes, cut from the stacks on tiles.ts's grid (default: the stack side). */
     tile?: number;
-    device?: "cpu" | "cuda";
+    device?: Device;
     batchSize?: number;
     bf16?: boolean;
   },

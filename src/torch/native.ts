@@ -27,9 +27,10 @@ function packageRoot(): string {
 }
 
 function load(): { ops: NativeOps; info: NativeInfo } {
-  const root = packageRoot();
-  const addon = join(root, "build", "Release", "hemoseg_native.node");
-  const infoPath = join(root, "build", "native-info.json");
+  // HEMOSEG_NATIVE_DIR: another build directory (scripts/build-cuda-check.sh builds one).
+  const build = process.env.HEMOSEG_NATIVE_DIR || join(packageRoot(), "build");
+  const addon = join(build, "Release", "hemoseg_native.node");
+  const infoPath = join(build, "native-info.json");
   if (!existsSync(addon) || !existsSync(infoPath)) {
     throw new Error(`hemoseg: the native addon is not built (${addon}); run scripts/setup.sh`);
   }

@@ -8,6 +8,9 @@ import type { DType } from "./dtype.js";
 /** Opaque reference to one native tensor. */
 export type Handle = { readonly __handle: unique symbol };
 
+/** Opaque reference to one c10d process group (native/ops_dist.cpp). */
+export type GroupHandle = { readonly __group: unique symbol };
+
 /** batchNorm and instanceNorm: input, weight, bias, running mean and var, training, momentum, eps. */
 type NormOp = (
   t0: Handle,
@@ -109,6 +112,26 @@ export interface NativeOps {
   detach(t0: Handle): Handle;
   device(t0: Handle): string;
   dispose(t0: Handle): void;
+  /** Reduces tensors in place across the group: group, tensors, op, bytes per bucket. */
+  distAllReduce(g0: GroupHandle, ts1: Handle[], s2: "sum" | "avg", n3?: number | null): Promise<void>;
+  /** The c10d backends this addon was built with. */
+  distBackends(): { gloo: boolean; nccl: boolean };
+  /** Resolves once every rank of the group has reached it. */
+  distBarrier(g0: GroupHandle): Promise<void>;
+  /** Tensors in place to root's: group, tensors, root rank, bytes per bucket. */
+  distBroadcast(g0: GroupHandle, ts1: Handle[], n2: number, n3?: number | null): Promise<void>;
+  /** Leaves the group (idempotent). */
+  distDestroy(g0: GroupHandle): void;
+  /** Joins a group: backend, rank, world size, master address and port, timeout (ms), CUDA index. */
+  distInit(
+    s0: "gloo" | "nccl",
+    n1: number,
+    n2: number,
+    s3: string,
+    n4: number,
+    n5: number,
+    n6?: number | null,
+  ): Promise<GroupHandle>;
   div(t0: Handle, t1: Handle, n2?: number | null): Handle;
   divS(t0: Handle, n1: number): Handle;
   dropout(t0: Handle, n1: number, flag2: boolean): Handle;
@@ -353,6 +376,12 @@ export const NATIVE_OPS = Object.keys({
   detach: 1,
   device: 1,
   dispose: 1,
+  distAllReduce: 1,
+  distBackends: 1,
+  distBarrier: 1,
+  distBroadcast: 1,
+  distDestroy: 1,
+  distInit: 1,
   div: 1,
   divS: 1,
   dropout: 1,

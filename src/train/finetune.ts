@@ -19,6 +19,7 @@ import { UNETR } from "../models/unetr.js";
 import type { ViTConfig } from "../models/vit.js";
 import { autocast, F, manualSeed, optim, scope, type Tensor, tensor } from "../torch/index.js";
 import { capped, tileTask } from "./batches.js";
+import { DataParallel, holdsRunDir } from "./data-parallel.js";
 import { paramGroups } from "./param-groups.js";
 import type { PhaseTimer } from "./phases.js";
 import { checkEpochs, inRunDir } from "./run-dir.js";
@@ -162,24 +163,38 @@ function balancedWeights(counts: number[]): number[] {
 /**
  * Trains into the run directory o.out, held (locked) by this process until it returns: a run
  * already there is continued only with o.resume (from its last/) or replaced with o.overwrite.
+ * Under torchrun's environment (WORLD_SIZE > 1) it trains data parallel, rank 0 holding the run
+ * directory for all: batchSize is the global batch, split evenly among the ranks; rank 0 validates
+ * and writes.
  */
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   checkEpochs(o.epochs, o.out);
   const command = o.arch === "unet" ? "train-unet" : "finetune";
-  return inRunDir(o.out, { resume: o.resume, overwrite: o.overwrite, command }, () => finetuneIn(o));
+  const run = { resume: o.resume, overwrite: o.overwrite, command, holder: holdsRunDir() };
+  return inRunDir(o.out, run, async () => {
+    const dp = await DataParallel.fromEnv(o.device);
+    try {
+      return await finetuneOn(o, dp);
+    } finally {
+      await dp?.close();
+    }
+  });
 }
 
-async function finetuneIn(o: FinetuneOptions): Promise<FinetuneResult> {
+async function finetuneOn(o: FinetuneOptions, dp: DataParallel | undefined): Promise<FinetuneResult> {
+  const main = !dp || dp.rank === 0;
+  const device = dp ? dp.device(o.device) : o.device;
+  const localBatch = dp ? dp.localBatch(o.batchSize, "batch size") : o.batchSize;
   const ds = openDataset(o.data);
   const m = ds.meta;
   if (m.kind !== "segmentation" || !ds.files.masks)
     throw new Error(`${o.data}: not a segmentation dataset (no masks.npy)`);
   const tile = trainingTile(o, m.height, m.width);
   const K = m.classes.length;
-  mkdirSync(o.out, { recursive: true });
+  if (main) mkdirSync(o.out, { recursive: true });
   manualSeed(o.seed);
-  const { model, vit } = buildModel(o, m.channels, K, tile);
-  model.to(o.device);
+  const { model, vit } = buildModel({ ...o, quiet: o.quiet || !main }, m.channels, K, tile);
+  model.to(device);
   const groups =
     model instanceof UNETR
       ? paramGroups(model, {
@@ -202,32 +217,50 @@ async function finetuneIn(o: FinetuneOptions): Promise<FinetuneResult> {
     split: "train",
     subset: trainTiles,
     tile,
-    batchSize: o.batchSize,
+    batchSize: localBatch,
     seed: o.seed,
+    ...(dp ? { rank: dp.rank, worldSize: dp.worldSize, dropLast: true } : {}),
   });
   const steps = o.maxSteps ? Math.min(o.maxSteps, train.numBatches) : train.numBatches;
   let weight: Tensor | null = null;
+  let weights: number[] = new Array(K).fill(1);
   if (o.classWeights !== "none") {
     const w =
       o.classWeights === "balanced" ? balancedWeights(labelCounts(ds, train.stacks, K)) : o.classWeights;
     if (w.length !== K) throw new Error(`class weights: ${w.length} given for ${K} classes`);
-    weight = tensor(w).to(o.device);
+    weight = tensor(w).to(device);
+    weights = w;
   }
-  writeRunInfo(o.out, {
-    command: o.arch === "unet" ? "train-unet" : "finetune",
-    ...o,
-    trainTileIds: trainTiles ? train.stacks : undefined,
-    classes: m.classes,
-    stats: m.stats,
-    tile,
-    channels: m.channels,
-  });
+  // Data parallel: the loss is a mean over the labelled pixels of the whole global batch, as in one
+  // process. Each rank scales its own mean by W x (its labelled weight) / (the global one), so the
+  // averaged gradients are the global mean's, and a rank without labels contributes zero, not NaN.
+  let scale = 1;
+  const prepare = dp
+    ? async (b: TileBatch) => {
+        const n = labelledWeight(b.masks!, weights);
+        const [total] = await dp.pg.allReduceNumbers([n]);
+        scale = total > 0 ? (dp.worldSize * n) / total : 0;
+      }
+    : undefined;
+  if (main)
+    writeRunInfo(o.out, {
+      command: o.arch === "unet" ? "train-unet" : "finetune",
+      ...o,
+      worldSize: dp?.worldSize ?? 1,
+      trainTileIds: trainTiles ? train.stacks : undefined,
+      classes: m.classes,
+      stats: m.stats,
+      tile,
+      channels: m.channels,
+    });
   const lossOf = (b: TileBatch) => {
-    const x = o.device === "cpu" ? b.images : b.images.to(o.device);
-    const y = o.device === "cpu" ? b.masks! : b.masks!.to(o.device);
+    const x = device === "cpu" ? b.images : b.images.to(device);
+    const y = device === "cpu" ? b.masks! : b.masks!.to(device);
     const run = () => model.forward(x);
-    const logits = o.bf16 ? autocast(o.device, run).float() : run();
-    return F.crossEntropy(logits, y, { ignoreIndex: m.ignoreIndex, weight });
+    const logits = o.bf16 ? autocast(device, run).float() : run();
+    if (dp && scale === 0) return logits.sum().mul(0);
+    const loss = F.crossEntropy(logits, y, { ignoreIndex: m.ignoreIndex, weight });
+    return dp ? loss.mul(scale) : loss;
   };
   const schedule = epochSchedule(o, steps);
   try {
@@ -247,13 +280,14 @@ async function finetuneIn(o: FinetuneOptions): Promise<FinetuneResult> {
         }
       },
       train: { batches: (e) => capped(train.epoch(e), o.maxSteps), count: steps },
-      task: tileTask(lossOf),
-      // Loss, macro F1 and accuracy on the validation split from one pass.
-      validate: async () => {
+      task: { ...tileTask(lossOf), prepare },
+      // Loss, macro F1 and accuracy on the validation split from one pass (by rank 0).
+      validate: async (): Promise<Record<string, number>> => {
+        if (!main) return {};
         const r = await evaluateSegmenter(model, ds, {
           split: "val",
           tile,
-          device: o.device,
+          device,
           batchSize: o.batchSize,
           bf16: o.bf16,
         });
@@ -261,6 +295,7 @@ async function finetuneIn(o: FinetuneOptions): Promise<FinetuneResult> {
         return { val_loss: r.loss, val_macro_f1: rep.macro.f1, val_accuracy: rep.accuracy };
       },
       score: (m) => m.val_loss,
+      dp,
     });
     return { runDir: o.out, bestEpoch: res.bestEpoch, bestValLoss: res.bestValLoss, history: res.history };
   } finally {
@@ -270,6 +305,17 @@ async function finetuneIn(o: FinetuneOptions): Promise<FinetuneResult> {
     model.dispose();
     ds.close();
   }
+}
+
+/** Sum of the class weights of a batch's labelled pixels (values below the number of classes). */
+function labelledWeight(masks: Tensor, weights: number[]): number {
+  const a = masks.toTypedArray();
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = Number(a[i]);
+    if (v < weights.length) s += weights[v];
+  }
+  return s;
 }
 
 /** Labelled-pixel counts per class over the training tiles' sparse masks. */

@@ -6,13 +6,14 @@ import { disposeBatch, type TileBatch, TileLoader } from "../data/loader.js";
 import { jsonFile } from "../io/json.js";
 import { type PresetName, presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
-import { autocast, manualSeed, noGrad, optim, scope, type Tensor } from "../torch/index.js";
+import { autocast, manualSeed, noGrad, optim, rand, scope, type Tensor } from "../torch/index.js";
 import { capped, tileTask } from "./batches.js";
+import { DataParallel, holdsRunDir } from "./data-parallel.js";
 import type { PhaseTimer } from "./phases.js";
 import { Progress } from "./progress.js";
 import { checkEpochs, inRunDir } from "./run-dir.js";
 import { writeRunInfo } from "./run-info.js";
-import { epochSchedule, meanLoss, trainLoop } from "./trainer.js";
+import { epochSchedule, meanLoss, SILENT, trainLoop } from "./trainer.js";
 
 export interface PretrainOptions {
   data: string;
@@ -124,18 +125,34 @@ export interface PretrainResult {
   testLoss: number;
 }
 
+/** A batch and, in data parallel, the number of tiles in the global batch it is part of. */
+type MaeBatch = TileBatch & { globalRows?: number };
+
 /**
  * Pre-trains into the run directory o.out, held (locked) by this process until it returns: a run
  * already there is continued only with o.resume (from its last/) or replaced with o.overwrite.
+ * Under torchrun's environment (WORLD_SIZE > 1) it trains data parallel, rank 0 holding the run
+ * directory for all: batchTiles is the global batch, split evenly among the ranks, and every rank
+ * draws the mask noise of the whole global batch and keeps its own rows, so W ranks train exactly
+ * as one process.
  */
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   checkEpochs(o.epochs, o.out);
-  return inRunDir(o.out, { resume: o.resume, overwrite: o.overwrite, command: "pretrain" }, () =>
-    pretrainIn(o),
-  );
+  const run = { resume: o.resume, overwrite: o.overwrite, command: "pretrain", holder: holdsRunDir() };
+  return inRunDir(o.out, run, async () => {
+    const dp = await DataParallel.fromEnv(o.device);
+    try {
+      return await pretrainOn(o, dp);
+    } finally {
+      await dp?.close();
+    }
+  });
 }
 
-async function pretrainIn(o: PretrainOptions): Promise<PretrainResult> {
+async function pretrainOn(o: PretrainOptions, dp: DataParallel | undefined): Promise<PretrainResult> {
+  const main = !dp || dp.rank === 0;
+  const device = dp ? dp.device(o.device) : o.device;
+  const localBatch = dp ? dp.localBatch(o.batchTiles, "batch size (tiles)") : o.batchTiles;
   const ds = openDataset(o.data);
   const m = ds.meta;
   const cfg = presetConfig(o.model, {
@@ -146,35 +163,63 @@ async function pretrainIn(o: PretrainOptions): Promise<PretrainResult> {
     normPixLoss: o.normPixLoss,
   });
   const recipe = pretrainRecipe(o);
-  mkdirSync(o.out, { recursive: true });
-  writeRunInfo(o.out, { command: "pretrain", ...o, ...recipe, modelConfig: cfg });
+  if (main) {
+    mkdirSync(o.out, { recursive: true });
+    writeRunInfo(o.out, {
+      command: "pretrain",
+      ...o,
+      ...recipe,
+      worldSize: dp?.worldSize ?? 1,
+      modelConfig: cfg,
+    });
+  }
   manualSeed(o.seed);
-  const model = new ViTMAEForPreTraining(cfg).to(o.device);
+  const model = new ViTMAEForPreTraining(cfg).to(device);
   const opt = pretrainOptimizer(model.parameters(), o);
   const loader = (split: "train" | "val" | "test") =>
     new TileLoader(ds, {
       split,
       tile: o.tile,
-      batchSize: o.batchTiles,
+      batchSize: split === "test" ? o.batchTiles : localBatch,
       seed: o.seed,
       withMasks: false,
       workers: o.workers,
+      ...(dp && split !== "test"
+        ? { rank: dp.rank, worldSize: dp.worldSize, dropLast: split === "train" }
+        : {}),
     });
   const train = loader("train");
   const val = loader("val");
   const steps = o.maxSteps ? Math.min(o.maxSteps, train.numBatches) : train.numBatches;
-  const toDevice = (b: TileBatch) => (o.device === "cpu" ? b.images : b.images.to(o.device));
-  const lossOf = (b: TileBatch) => {
+  const toDevice = (b: TileBatch) => (device === "cpu" ? b.images : b.images.to(device));
+  const patches = (o.tile / o.patch) ** 2;
+  // This rank's rows of the global batch's noise (see pretrain).
+  const noiseOf = (b: MaeBatch): Tensor | undefined =>
+    dp && b.globalRows !== undefined
+      ? scope(() =>
+          rand([b.globalRows!, patches], { device }).indexSelect(0, dp.rowsOf(b.globalRows!).to(device)),
+        )
+      : undefined;
+  const lossOf = (b: MaeBatch) => {
     const x = toDevice(b);
-    const run = () => model.forward({ pixelValues: x }).loss;
-    return o.bf16 ? autocast(o.device, run) : run();
+    const noise = noiseOf(b);
+    const run = () => model.forward({ pixelValues: x, noise }).loss;
+    return o.bf16 ? autocast(device, run) : run();
+  };
+  // Numbers each batch's global size, for noiseOf.
+  const numbered = async function* (batches: AsyncIterable<TileBatch>, l: TileLoader) {
+    if (!dp) return yield* batches;
+    const total = l.opts.dropLast ? dp.worldSize * Math.floor(l.numTiles / dp.worldSize) : l.numTiles;
+    let s = 0;
+    for await (const b of batches)
+      yield Object.assign(b, { globalRows: Math.min(o.batchTiles, total - s++ * o.batchTiles) });
   };
   // Validation and test masks come from a fixed seed so losses compare across epochs.
   const fixedNoise = async function* (batches: AsyncIterable<TileBatch>) {
     manualSeed(o.seed + 7919);
     yield* batches;
   };
-  const evalStep = (b: TileBatch) =>
+  const evalStep = (b: MaeBatch) =>
     scope(() => {
       const r = { loss: noGrad(() => lossOf(b)).item(), n: b.indices.length };
       disposeBatch(b);
@@ -183,7 +228,7 @@ async function pretrainIn(o: PretrainOptions): Promise<PretrainResult> {
   const label = `pretrain ${o.model} p${o.patch}`;
   const schedule = epochSchedule(o, steps);
   try {
-    const res = await trainLoop<TileBatch>({
+    const res = await trainLoop<MaeBatch>({
       runDir: o.out,
       label,
       model,
@@ -194,22 +239,31 @@ async function pretrainIn(o: PretrainOptions): Promise<PretrainResult> {
       schedule,
       clipGrad: recipe.clipGrad,
       phases: o.phases,
-      train: { batches: (e) => capped(train.epoch(e), o.maxSteps), count: steps },
+      train: { batches: (e) => numbered(capped(train.epoch(e), o.maxSteps), train), count: steps },
       task: tileTask(lossOf),
       validate: async (e) => {
-        const progress = new Progress({ total: val.numBatches, label: `${label} validate`, unit: "img" });
-        const va = await meanLoss(fixedNoise(val.epoch(e)), evalStep, {
+        const progress = new Progress({
+          total: val.numBatches,
+          label: `${label} validate`,
+          unit: "img",
+          ...(main ? {} : { stream: SILENT }),
+        });
+        let va = await meanLoss(numbered(fixedNoise(val.epoch(e)), val), evalStep, {
           progress,
           diverged: "training diverged (try a lower --lr)",
         });
         progress.done();
+        if (dp) va = await dp.weightedMean(va.loss, va.n);
         return { val_loss: va.loss };
       },
       score: (m) => m.val_loss,
+      dp,
     });
+    if (!main)
+      return { runDir: o.out, bestEpoch: res.bestEpoch, bestValLoss: res.bestValLoss, testLoss: Number.NaN };
     // Test loss of the best checkpoint.
     const best = ViTMAEForPreTraining.fromPretrained(join(o.out, "best"));
-    best.to(o.device).eval();
+    best.to(device).eval();
     const test = loader("test");
     const { loss: testLoss } = await meanLoss(fixedNoise(test.epoch(0)), (b) => {
       const x = toDevice(b);

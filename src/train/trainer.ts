@@ -8,6 +8,7 @@ import { resolveDir } from "../io/atomic.js";
 import { manualSeed, optim, scope, type Tensor } from "../torch/index.js";
 import { applySchedule, type Schedule, warmupCosine } from "../torch/optim/schedule.js";
 import { loadLast, type Savable, saveLast, saveModelDir, type TrainerState } from "./checkpoint.js";
+import type { DataParallel } from "./data-parallel.js";
 import { Interrupted, type StopWatch, watchStopSignals, yieldToEvents } from "./interrupt.js";
 import { MetricsLog } from "./metrics-log.js";
 import { type PhaseTimer, timedBatches } from "./phases.js";
@@ -26,6 +27,8 @@ export interface BatchTask<B> {
   size(batch: B): number;
   /** Frees the batch once its step is done. */
   release(batch: B): void;
+  /** Data parallel only: runs (and may communicate) before the batch's loss. */
+  prepare?(batch: B): Promise<void>;
 }
 
 /** Metrics of one epoch, as metrics.jsonl records them (plus `lrs`, every group's rate by name). */
@@ -59,7 +62,16 @@ export interface LoopOptions<B> {
    * process's SIGINT/SIGTERM. Data parallel must pass one all ranks agree on, so all stop together.
    */
   stopRequested?: () => NodeJS.Signals | null;
+  /**
+   * Data parallel: the model starts from rank 0's weights, gradients are averaged over the ranks
+   * before each optimiser step, training losses are reduced, and only rank 0 logs and writes
+   * checkpoints. validate runs on every rank and reduces (or leaves to rank 0) its metrics itself.
+   */
+  dp?: DataParallel;
 }
+
+/** Where ranks other than 0 send their progress: nowhere. */
+export const SILENT = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
 
 /**
  * Linear warm-up over warmupEpochs, then cosine decay to 0 (cosine) or a constant rate; none
@@ -83,13 +95,13 @@ export interface LoopResult extends TrainerState {
  */
 export async function meanLoss<B>(
   batches: AsyncIterable<B>,
-  fn: (b: B) => StepResult,
+  fn: (b: B) => StepResult | Promise<StepResult>,
   o: { progress?: Progress; diverged?: string } = {},
 ): Promise<{ loss: number; n: number }> {
   let sum = 0;
   let n = 0;
   for await (const b of batches) {
-    const r = fn(b);
+    const r = await fn(b);
     if (o.diverged && !Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss}: ${o.diverged}`);
     sum += r.loss * r.n;
     n += r.n;
@@ -120,6 +132,40 @@ export function optimiserStep<B>(
     task.release(batch);
     return r;
   });
+}
+
+/**
+ * The data parallel step: as optimiserStep, with the gradients averaged over the ranks between
+ * backward and the optimiser (clipping sees the averaged gradients, as in one process).
+ */
+async function dataParallelStep<B>(
+  opt: optim.Adam,
+  task: BatchTask<B>,
+  batch: B,
+  dp: DataParallel,
+  clipGrad = 0,
+  ph?: PhaseTimer,
+): Promise<StepResult> {
+  const t = <T>(name: string, fn: () => T): T => (ph ? ph.time(name, fn) : fn());
+  await task.prepare?.(batch);
+  const r = scope(() => {
+    t("optimizer", () => opt.zeroGrad());
+    const loss = t("forward", () => task.loss(batch));
+    t("backward", () => loss.backward());
+    const r = { loss: t("loss read-back", () => loss.item()), n: task.size(batch) };
+    task.release(batch);
+    return r;
+  });
+  const ta = performance.now();
+  await dp.averageGradients(opt.params);
+  ph?.add("all-reduce", performance.now() - ta);
+  t("optimizer", () =>
+    scope(() => {
+      if (clipGrad > 0) optim.clipGradNorm(opt.params, clipGrad);
+      opt.step();
+    }),
+  );
+  return r;
 }
 
 /**
@@ -154,7 +200,10 @@ async function* stoppable<B>(batches: AsyncIterable<B>, check: () => void, relea
 }
 
 async function loop<B>(o: LoopOptions<B>, stopRequested: () => NodeJS.Signals | null): Promise<LoopResult> {
-  mkdirSync(o.runDir, { recursive: true });
+  const dp = o.dp;
+  const main = !dp || dp.rank === 0;
+  const stream = main ? process.stderr : SILENT;
+  if (main) mkdirSync(o.runDir, { recursive: true });
   const log = new MetricsLog(join(o.runDir, "metrics.jsonl"));
   const groups = o.optimizer.groups;
   const baseLrs = groups.map((g) => g.lr); // as configured, before any resumed state
@@ -163,8 +212,19 @@ async function loop<B>(o: LoopOptions<B>, stopRequested: () => NodeJS.Signals | 
     const restored = loadLast(o.runDir, o.model, o.optimizer);
     if (restored) {
       state = restored;
-      process.stderr.write(`${o.label}: resuming after epoch ${state.epoch} (step ${state.step})\n`);
+      stream.write(`${o.label}: resuming after epoch ${state.epoch} (step ${state.step})\n`);
     }
+  }
+  if (dp) {
+    // Every rank read the checkpoint (a shared run directory); check they agree, then start
+    // from rank 0's weights.
+    const [e, s] = await dp.pg.allReduceNumbers([state.epoch, state.step]);
+    if (e !== state.epoch * dp.worldSize || s !== state.step * dp.worldSize)
+      throw new Error(
+        `rank ${dp.rank} resumes from epoch ${state.epoch} but other ranks do not: ${o.runDir} must be ` +
+          "the same directory on every rank (a shared file system)",
+      );
+    await dp.broadcastModule(o.model);
   }
   const history: EpochMetrics[] = [];
   // The epoch in progress is abandoned; last/ keeps the last finished one.
@@ -182,21 +242,25 @@ async function loop<B>(o: LoopOptions<B>, stopRequested: () => NodeJS.Signals | 
       total: o.train.count,
       label: `${o.label} epoch ${epoch + 1}/${o.epochs}`,
       unit: "img",
+      stream,
     });
     const t0 = performance.now();
     const batches = o.phases ? timedBatches(o.train.batches(epoch), o.phases) : o.train.batches(epoch);
-    const tr = await meanLoss(
+    let tr = await meanLoss(
       stoppable(batches, checkStop, (b) => o.task.release(b)),
-      (b) => {
+      async (b) => {
         if (o.schedule) applySchedule(groups, baseLrs, o.schedule, state.step);
         const t1 = performance.now();
-        const r = optimiserStep(o.optimizer, o.task, b, o.clipGrad, o.phases);
+        const r = dp
+          ? await dataParallelStep(o.optimizer, o.task, b, dp, o.clipGrad, o.phases)
+          : optimiserStep(o.optimizer, o.task, b, o.clipGrad, o.phases);
         o.phases?.add("step (all)", performance.now() - t1);
         state.step++;
         return r;
       },
       { progress: bar, diverged: "training diverged (try a lower --lr)" },
     );
+    if (dp) tr = await dp.weightedMean(tr.loss, tr.n);
     const seconds = (performance.now() - t0) / 1000;
     o.phases?.add("train epoch (all)", seconds * 1000);
     bar.done();
@@ -218,12 +282,13 @@ async function loop<B>(o: LoopOptions<B>, stopRequested: () => NodeJS.Signals | 
     if (score < state.bestValLoss) {
       state.bestValLoss = score;
       state.bestEpoch = epoch + 1;
-      saveModelDir(join(o.runDir, "best"), o.model);
+      if (main) saveModelDir(join(o.runDir, "best"), o.model);
     }
+    history.push(rec);
+    if (!main) continue;
     saveLast(o.runDir, o.model, o.optimizer, state);
     o.phases?.add("checkpoints", performance.now() - tc);
     log.append({ ...rec, lrs });
-    history.push(rec);
     process.stderr.write(
       `${o.label} epoch ${epoch + 1}: ${Object.entries(rec)
         .filter(([k]) => k !== "epoch")

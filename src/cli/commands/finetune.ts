@@ -2,7 +2,15 @@
 import type { Command } from "commander";
 import { isPresetName } from "../../models/presets.js";
 import { type Arch, FINETUNE_DEFAULTS as D, type FinetuneOptions, finetune } from "../../train/finetune.js";
-import { applyCommon, type CommonOptions, UsageError, withCommon } from "../common.js";
+import {
+  applyCommon,
+  type CommonOptions,
+  isMainRank,
+  launched,
+  UsageError,
+  withCommon,
+  withLaunch,
+} from "../common.js";
 import { floatOption, intOption, numberListOption, parseNumberList } from "../numeric.js";
 
 /** What commander parses: FinetuneOptions, with the fields it reads as text still text. */
@@ -15,7 +23,7 @@ interface Opts
 }
 
 function common(cmd: Command): Command {
-  return withCommon(cmd)
+  return withLaunch(withCommon(cmd))
     .requiredOption("--data <dir>", "segmentation dataset directory")
     .requiredOption("--out <dir>", "run directory")
     .addOption(intOption("--epochs <n>", "epochs", { min: 1 }, D.epochs))
@@ -49,13 +57,14 @@ function common(cmd: Command): Command {
     );
 }
 
-async function run(arch: Arch, o: Opts): Promise<void> {
+async function run(arch: Arch, o: Opts & { nproc?: number }): Promise<void> {
   const device = applyCommon(o);
   if (!isPresetName(o.model)) throw new UsageError(`--model must be model1 or model2, not '${o.model}'`);
   const cw =
     o.classWeights === "none" || o.classWeights === "balanced"
       ? o.classWeights
       : parseNumberList("--class-weights", o.classWeights, { min: 0 });
+  if (await launched(o, { option: "--batch-size", value: o.batchSize })) return;
   const r = await finetune({
     ...o,
     arch,
@@ -64,9 +73,10 @@ async function run(arch: Arch, o: Opts): Promise<void> {
     betas: [o.betas[0], o.betas[1]],
     classWeights: cw,
   });
-  console.log(
-    `training done: best epoch ${r.bestEpoch}, val loss ${r.bestValLoss.toFixed(4)}; checkpoint ${r.runDir}/best`,
-  );
+  if (isMainRank())
+    console.log(
+      `training done: best epoch ${r.bestEpoch}, val loss ${r.bestValLoss.toFixed(4)}; checkpoint ${r.runDir}/best`,
+    );
 }
 
 export function registerFinetune(program: Command): void {

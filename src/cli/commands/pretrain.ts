@@ -8,7 +8,15 @@ import {
   type PretrainOptimizer,
   pretrain,
 } from "../../train/pretrain.js";
-import { applyCommon, type CommonOptions, UsageError, withCommon } from "../common.js";
+import {
+  applyCommon,
+  type CommonOptions,
+  isMainRank,
+  launched,
+  UsageError,
+  withCommon,
+  withLaunch,
+} from "../common.js";
 import { floatOption, intOption, numberListOption } from "../numeric.js";
 
 interface Opts extends CommonOptions {
@@ -35,10 +43,11 @@ interface Opts extends CommonOptions {
   overwrite: boolean;
   workers: number;
   maxSteps: number;
+  nproc: number;
 }
 
 export function registerPretrain(program: Command): void {
-  withCommon(program.command("pretrain"))
+  withLaunch(withCommon(program.command("pretrain")))
     .description("pre-train a ViTMAE on a dataset directory (writes best/, last/, metrics.jsonl, test.json)")
     .requiredOption("--data <dir>", "dataset directory (hemoseg import / synth)")
     .requiredOption("--out <dir>", "run directory")
@@ -100,6 +109,10 @@ export function registerPretrain(program: Command): void {
       if (!isPresetName(o.model)) throw new UsageError(`--model must be model1 or model2, not '${o.model}'`);
       const tilesPerStack = 16; // 256 x 256 stacks cut into 64 x 64 tiles
       const batchTiles = o.batchTiles ?? (o.batchStacks ? o.batchStacks * tilesPerStack : D.batchTiles);
+      if (
+        await launched(o, { option: "batch size (--batch-tiles or --batch-stacks x 16)", value: batchTiles })
+      )
+        return;
       const r = await pretrain({
         ...o,
         model: o.model,
@@ -108,6 +121,7 @@ export function registerPretrain(program: Command): void {
         batchTiles,
         betas: [o.betas[0], o.betas[1]],
       });
+      if (!isMainRank()) return;
       console.log(
         `pre-training done: best epoch ${r.bestEpoch}, val loss ${r.bestValLoss.toFixed(4)}, test loss ${r.testLoss.toFixed(4)}; ` +
           `checkpoint ${r.runDir}/best (loads with ViTMAEForPreTraining.from_pretrained)`,
