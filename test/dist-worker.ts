@@ -9,7 +9,7 @@ const out = process.env.HEMOSEG_TEST_OUT ?? "";
 
 async function collectives(): Promise<void> {
   const env = distEnv()!;
-  const pg = await ProcessGroup.init(env, { timeoutMs: 60_000 });
+  const pg = await ProcessGroup.init(env, { timeoutMs: 600_000 });
   const r = env.rank;
   const res: Record<string, number[]> = {};
   // One call, several dtypes and shapes: they land in separate buckets and come back in place.

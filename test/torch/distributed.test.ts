@@ -72,7 +72,7 @@ test("a killed rank makes the other fail with a message naming both, within the 
             ...process.env,
             HEMOSEG_TEST_WORKER: "die",
             HEMOSEG_TEST_OUT: out,
-            HEMOSEG_DIST_TIMEOUT_S: "20",
+            HEMOSEG_DIST_TIMEOUT_S: "180", // also bounds the start-up of both ranks on a busy machine
             RANK: String(rank),
             WORLD_SIZE: "2",
             MASTER_ADDR: "127.0.0.1",
@@ -80,7 +80,7 @@ test("a killed rank makes the other fail with a message naming both, within the 
           };
           const c = spawn(process.execPath, [WORKER], { env, stdio: "ignore" });
           // A hang past the timeout (plus start-up) fails the test instead of hanging it.
-          const guard = setTimeout(() => c.kill("SIGKILL"), 90_000);
+          const guard = setTimeout(() => c.kill("SIGKILL"), 600_000);
           c.on("exit", (code, sig) => {
             clearTimeout(guard);
             resolve(sig === "SIGKILL" && rank === 0 ? -9 : code);

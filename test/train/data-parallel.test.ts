@@ -53,7 +53,7 @@ async function ranks(n: number, o: PretrainOptions): Promise<void> {
     env: {
       HEMOSEG_TEST_WORKER: "pretrain",
       HEMOSEG_TEST_OPTIONS: JSON.stringify(o),
-      HEMOSEG_DIST_TIMEOUT_S: "120",
+      HEMOSEG_DIST_TIMEOUT_S: "600",
     },
   });
   assert.equal(r.code, 0, `ranks exited with ${r.codes}`);

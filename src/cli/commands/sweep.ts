@@ -8,8 +8,10 @@ import {
   formatPlan,
   loadSpec,
   PRESET_MINUTES,
+  parseDevices,
   planSweep,
   runSweep,
+  runSweepOnDevices,
   SWEEP_PRESETS,
   validateSpec,
   withBudget,
@@ -49,6 +51,7 @@ interface Opts extends CommonOptions, BudgetOverrides {
   shard?: string;
   printSpec: boolean;
   list: boolean;
+  devices?: string;
 }
 
 export function registerSweep(program: Command): void {
@@ -84,6 +87,10 @@ export function registerSweep(program: Command): void {
     .addOption(floatOption("--scale <f>", "multiply every epoch count", { above: 0 }))
     .option("--print-spec", "print the spec (with the budget changes) as JSON and exit", false)
     .option("--list", "list the presets with their budgets and exit", false)
+    .option(
+      "--devices <list>",
+      "run points side by side, one worker process per device (worker w of n trains --shard w/n): CUDA indices (0,1,...) with --device cuda, or cpu,cpu,... (a share of the cores each)",
+    )
     .addHelpText("after", SPEC_HELP)
     .action(async (o: Opts) => {
       if (o.list) {
@@ -128,6 +135,31 @@ export function registerSweep(program: Command): void {
         if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]))
           throw new UsageError(`--shard takes i/n with 0 <= i < n (e.g. 0/3), not '${o.shard}'`);
         shard = { index: Number(m[1]), count: Number(m[2]) };
+      }
+      if (o.devices !== undefined) {
+        if (shard)
+          throw new UsageError("--devices and --shard cannot both be given (--devices makes the shards)");
+        let slots: ReturnType<typeof parseDevices>;
+        try {
+          slots = parseDevices(o.devices, device);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        const r = await runSweepOnDevices(plan, {
+          device,
+          resume: o.resume,
+          onlyMissing: o.onlyMissing,
+          slots,
+          argv: process.argv.slice(1),
+        });
+        console.log(`\n${r.markdown}`);
+        console.log(`\nresults: ${join(plan.out, "results.csv")}, ${join(plan.out, "results.md")}`);
+        const left = r.rows.filter((row) => row.status !== "done").length;
+        if (r.failedWorkers || left)
+          throw new Error(
+            `${left} of ${plan.points.length} points not done (${r.failedWorkers} worker(s) failed)`,
+          );
+        return;
       }
       const r = await runSweep(plan, {
         device,

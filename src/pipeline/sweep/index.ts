@@ -3,6 +3,7 @@
 // grid's cartesian product is pre-trained (shared between points with equal pre-training options),
 // fine-tuned and evaluated on the test split, each into its own run directory so a sweep resumes
 // where it stopped and finished points are read back, never retrained.
+export * from "./parallel.js";
 export * from "./plan.js";
 export * from "./presets.js";
 export * from "./results.js";

@@ -35,6 +35,8 @@ export interface RunSweepOptions {
    * as its run directory holds it.
    */
   shard?: { index: number; count: number };
+  /** false: only the data, sweep.json and the results of what is on disk; train nothing. */
+  train?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -141,7 +143,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
 
   for (const [i, { point: p, finetune: fst }] of status.entries()) {
     const label = `[${i + 1}/${plan.points.length}] ${p.name}`;
-    if (rows[i].status === "done" || !mine(i)) continue;
+    if (rows[i].status === "done" || !mine(i) || o.train === false) continue;
     const partial =
       fst === "partial" || (p.pretrainDir !== null && pretrainStatus(p.pretrainDir) === "partial");
     if (o.onlyMissing && partial) {
