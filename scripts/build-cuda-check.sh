@@ -17,7 +17,9 @@ if [ ! -x "$GPU_DIR/venv/bin/python" ]; then
   python3 -m venv "$GPU_DIR/venv"
 fi
 py="$GPU_DIR/venv/bin/python"
-if ! "$py" -c 'import torch, sys; sys.exit(0 if torch.version.cuda else 1)' 2>/dev/null; then
+# Where the wheel's libtorch is, without importing torch (its Python deps are not installed).
+torch_dir() { "$py" -c 'import importlib.util, os; s = importlib.util.find_spec("torch"); print(os.path.dirname(s.origin) if s else "")'; }
+if [ ! -f "$(torch_dir)/lib/libtorch_cuda.so" ]; then
   # libtorch needs only the wheel and its native CUDA libraries (nvidia-*, cuda-toolkit), not the
   # Python-side dependencies (cuda-bindings, triton, sympy...), which the index may lack.
   say "installing ${TORCH_SPEC:-torch} (CUDA build) and the CUDA libraries it links: several GB"
@@ -29,9 +31,10 @@ for r in m.requires("torch") or []:
         print(spec)')
   "$GPU_DIR/venv/bin/pip" install --retries "${PIP_RETRIES:-1}" --no-cache-dir "${native_deps[@]}"
 fi
-"$py" -c 'import torch, sys; print("[cuda-check] torch", torch.__version__, "CUDA", torch.version.cuda); sys.exit(0 if torch.version.cuda else 1)' \
+LIBTORCH=$(torch_dir)
+[ -f "$LIBTORCH/lib/libtorch_cuda.so" ] \
   || { say "the installed torch has no CUDA: set TORCH_SPEC to a CUDA wheel the index serves"; exit 1; }
-LIBTORCH=$("$py" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+say "torch $("$py" -c 'import importlib.metadata as m; print(m.version("torch"))') at $LIBTORCH"
 site=$(dirname "$LIBTORCH")
 
 # NCCL and CUDA runtime headers from the nvidia-* wheels (layouts differ between CUDA 12 and 13).
