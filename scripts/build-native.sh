@@ -39,7 +39,10 @@ if [ "${1:-}" = "--info-only" ]; then mkdir -p "$build"; write_info; exit 0; fi
 out=$build/Release
 obj=$build/obj
 mkdir -p "$out" "$obj"
-flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -D_GLIBCXX_USE_CXX11_ABI=$LIBTORCH_CXX11_ABI
+# C++17, or C++20 where the libtorch asks for it (2.14's ATen.h refuses anything older).
+cxxstd=c++17
+grep -q 'C++20 or later' "$LIBTORCH/include/ATen/ATen.h" 2>/dev/null && cxxstd=c++20
+flags=(-std=$cxxstd -O2 -fPIC -fvisibility=hidden -D_GLIBCXX_USE_CXX11_ABI=$LIBTORCH_CXX11_ABI
   -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED -DNAPI_CPP_EXCEPTIONS
   -I"$NODE_API_INCLUDE" -I"$ADDON_API" -I"$LIBTORCH/include" -I"$LIBTORCH/include/torch/csrc/api/include"
   -Wno-deprecated-declarations -Wno-unused-parameter -Wno-c++20-extensions)
