@@ -1,5 +1,7 @@
 # node-gyp build of the addon (alternative to scripts/build-native.sh, which setup.sh uses):
 #   LIBTORCH=/path/to/libtorch npm run build:gyp
+# The C++ standard and the c10d backend flags (-DUSE_C10D_GLOO where Gloo's headers are found,
+# NCCL on a CUDA libtorch) come from build-native.sh, as in its own build.
 {
   "targets": [
     {
@@ -17,7 +19,11 @@
       ],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-frtti", "-fexceptions", "-Wno-unused-parameter", "-Wno-deprecated-declarations", "-Wno-c++20-extensions"],
+      "cflags_cc": [
+        "<!(bash scripts/build-native.sh --std)",
+        "-frtti", "-fexceptions", "-Wno-unused-parameter", "-Wno-deprecated-declarations", "-Wno-c++20-extensions",
+        "<!@(bash scripts/build-native.sh --dist-flags)"
+      ],
       "libraries": [
         "-L<!(echo $LIBTORCH)/lib",
         "-Wl,--no-as-needed",

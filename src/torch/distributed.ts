@@ -72,7 +72,13 @@ export class ProcessGroup {
   #handle: GroupHandle | undefined;
   #tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(handle: GroupHandle, rank: number, worldSize: number, backend: Backend, timeoutMs: number) {
+  private constructor(
+    handle: GroupHandle,
+    rank: number,
+    worldSize: number,
+    backend: Backend,
+    timeoutMs: number,
+  ) {
     this.#handle = handle;
     this.rank = rank;
     this.worldSize = worldSize;
