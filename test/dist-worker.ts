@@ -76,10 +76,18 @@ async function fail(): Promise<void> {
   await pg.barrier();
 }
 
+// A stopped run exits as the CLI does: its message in HEMOSEG_TEST_OUT.<rank>, 130 or 143.
 async function pretrainRank(): Promise<void> {
   setNumThreads(1);
   const { pretrain } = await import("../src/train/pretrain.js");
-  await pretrain(JSON.parse(process.env.HEMOSEG_TEST_OPTIONS!));
+  const { Interrupted } = await import("../src/train/interrupt.js");
+  try {
+    await pretrain(JSON.parse(process.env.HEMOSEG_TEST_OPTIONS!));
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    writeFileSync(`${out}.${process.env.RANK}`, e.message);
+    process.exit(e.exitCode);
+  }
 }
 
 const modes: Record<string, () => Promise<void>> = { collectives, die, fail, pretrain: pretrainRank };

@@ -1,7 +1,7 @@
 // Local launcher, like `torchrun --standalone --nproc-per-node N`: N child processes with
 // torchrun's environment (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT)
-// on a free port of 127.0.0.1. Signals are forwarded; when one worker fails, the others are stopped
-// and the launch fails.
+// on a free port of 127.0.0.1. SIGTERM and SIGHUP are forwarded (Ctrl-C reaches the workers from
+// the terminal itself); when one worker fails, the others are stopped and the launch fails.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
@@ -69,9 +69,12 @@ export async function launchLocal(o: LaunchOptions): Promise<LaunchResult> {
     killTimer = setTimeout(() => stopAll("SIGKILL"), o.graceMs ?? 10_000);
     killTimer.unref();
   };
+  // SIGTERM and SIGHUP are passed on to the workers. SIGINT is not: Ctrl-C reaches every process
+  // of the terminal's foreground group, the workers included, and a second SIGINT would make them
+  // stop at once instead of after their current step (a second Ctrl-C still does).
   const forward = (sig: NodeJS.Signals) => {
     stopping = true;
-    stopAll(sig);
+    if (sig !== "SIGINT") stopAll(sig);
   };
   for (const s of SIGNALS) process.on(s, forward);
 

@@ -59,7 +59,7 @@ export interface LoopOptions<B> {
   phases?: PhaseTimer;
   /**
    * Whether a stop was asked for (checked before every training step and epoch); default: this
-   * process's SIGINT/SIGTERM. Data parallel must pass one all ranks agree on, so all stop together.
+   * process's SIGINT/SIGTERM. With dp the ranks agree on it at every step, so all stop together.
    */
   stopRequested?: () => NodeJS.Signals | null;
   /**
@@ -145,8 +145,10 @@ async function dataParallelStep<B>(
   dp: DataParallel,
   clipGrad = 0,
   ph?: PhaseTimer,
+  syncStop?: () => Promise<void>,
 ): Promise<StepResult> {
   const t = <T>(name: string, fn: () => T): T => (ph ? ph.time(name, fn) : fn());
+  await syncStop?.();
   await task.prepare?.(batch);
   const r = scope(() => {
     t("optimizer", () => opt.zeroGrad());
@@ -178,11 +180,34 @@ export async function trainLoop<B>(o: LoopOptions<B>): Promise<LoopResult> {
     watch = watchStopSignals((s) =>
       process.stderr.write(`\n${s}: stopping before the next step (again to stop at once)\n`),
     );
+  const local = o.stopRequested ?? (() => watch!.requested);
   try {
-    return await loop(o, o.stopRequested ?? (() => watch!.requested));
+    return await loop(o, o.dp ? stopAgreement(o.dp, local) : { requested: local });
   } finally {
     watch?.dispose();
   }
+}
+
+/** Stop requests as the loop sees them; sync (data parallel, once per step) makes the ranks agree. */
+interface StopRequests {
+  requested: () => NodeJS.Signals | null;
+  sync?: () => Promise<void>;
+}
+
+/**
+ * Data parallel: a signal that reached any rank stops every rank before the same step. Each step
+ * sums the ranks' requests (one small all-reduce); until then the loop sees none.
+ */
+function stopAgreement(dp: DataParallel, local: () => NodeJS.Signals | null): StopRequests {
+  let agreed: NodeJS.Signals | null = null;
+  return {
+    requested: () => agreed,
+    sync: async () => {
+      const s = local();
+      const [int, term] = await dp.pg.allReduceNumbers([s === "SIGINT" ? 1 : 0, s && s !== "SIGINT" ? 1 : 0]);
+      agreed = int > 0 ? "SIGINT" : term > 0 ? "SIGTERM" : null;
+    },
+  };
 }
 
 /** Yields the batches, letting signal handlers run before each and calling check() after. */
@@ -199,7 +224,7 @@ async function* stoppable<B>(batches: AsyncIterable<B>, check: () => void, relea
   }
 }
 
-async function loop<B>(o: LoopOptions<B>, stopRequested: () => NodeJS.Signals | null): Promise<LoopResult> {
+async function loop<B>(o: LoopOptions<B>, stop: StopRequests): Promise<LoopResult> {
   const dp = o.dp;
   const main = !dp || dp.rank === 0;
   const stream = main ? process.stderr : SILENT;
@@ -229,7 +254,7 @@ async function loop<B>(o: LoopOptions<B>, stopRequested: () => NodeJS.Signals | 
   const history: EpochMetrics[] = [];
   // The epoch in progress is abandoned; last/ keeps the last finished one.
   const checkStop = () => {
-    const signal = stopRequested();
+    const signal = stop.requested();
     if (signal) throw new Interrupted(signal, o.runDir, resolveDir(join(o.runDir, "last")), state.epoch);
   };
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
@@ -252,7 +277,7 @@ async function loop<B>(o: LoopOptions<B>, stopRequested: () => NodeJS.Signals | 
         if (o.schedule) applySchedule(groups, baseLrs, o.schedule, state.step);
         const t1 = performance.now();
         const r = dp
-          ? await dataParallelStep(o.optimizer, o.task, b, dp, o.clipGrad, o.phases)
+          ? await dataParallelStep(o.optimizer, o.task, b, dp, o.clipGrad, o.phases, stop.sync)
           : optimiserStep(o.optimizer, o.task, b, o.clipGrad, o.phases);
         o.phases?.add("step (all)", performance.now() - t1);
         state.step++;

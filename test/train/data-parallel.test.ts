@@ -1,14 +1,15 @@
 // Data parallel pre-training: 2 ranks (Gloo, CPU, 1 thread each) reproduce 1 process at the same
 // global batch, and a run resumes with another number of ranks.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { synthDatasets } from "../../src/data/synth-datasets.js";
 import { ViTMAEForPreTraining } from "../../src/models/vitmae.js";
 import { backends } from "../../src/torch/distributed.js";
-import { launchLocal } from "../../src/torch/launch.js";
+import { freePort, launchLocal } from "../../src/torch/launch.js";
 import { readMetrics } from "../../src/train/metrics-log.js";
 import { PRETRAIN_DEFAULTS, type PretrainOptions, pretrain } from "../../src/train/pretrain.js";
 import { maxAbsDiff, ROOT } from "../helpers.js";
@@ -113,4 +114,53 @@ test("a global batch that does not split among the ranks is refused", { skip }, 
     log: () => undefined,
   });
   assert.notEqual(r.code, 0);
+});
+
+test("SIGTERM to one rank stops every rank before the same step, with rank 0's checkpoint kept", {
+  skip,
+}, async () => {
+  const out = join(root, "stopped");
+  const msg = join(root, "stopped-msg");
+  const port = await freePort();
+  const ranks = [0, 1].map((rank) =>
+    spawn(process.execPath, [WORKER], {
+      env: {
+        ...process.env,
+        HEMOSEG_TEST_WORKER: "pretrain",
+        HEMOSEG_TEST_OPTIONS: JSON.stringify(opts(out, { epochs: 200 })),
+        HEMOSEG_TEST_OUT: msg,
+        HEMOSEG_DIST_TIMEOUT_S: "600",
+        RANK: String(rank),
+        WORLD_SIZE: "2",
+        MASTER_ADDR: "127.0.0.1",
+        MASTER_PORT: String(port),
+      },
+      stdio: "ignore",
+    }),
+  );
+  const exits = ranks.map(
+    (c) =>
+      new Promise<number | null>((resolve) =>
+        c.on("exit", (code, sig) => resolve(code ?? (sig ? -1 : null))),
+      ),
+  );
+  // A 200-epoch run that did not stop fails the test instead of hanging it.
+  const guard = setTimeout(() => {
+    for (const c of ranks) c.kill("SIGKILL");
+  }, 600_000);
+  try {
+    while (!existsSync(join(out, "metrics.jsonl"))) await new Promise((r) => setTimeout(r, 200));
+    ranks[1].kill("SIGTERM"); // rank 0 gets no signal: it stops because rank 1 asked
+    assert.deepEqual(await Promise.all(exits), [143, 143]);
+  } finally {
+    clearTimeout(guard);
+  }
+  const [m0, m1] = [0, 1].map((r) => readFileSync(`${msg}.${r}`, "utf8"));
+  const epochOf = (m: string) =>
+    /^interrupted by SIGTERM: the last good checkpoint is .* \(after epoch (\d+)\)/.exec(m)?.[1];
+  assert.ok(epochOf(m0), m0);
+  assert.equal(epochOf(m1), epochOf(m0), "both ranks stopped after the same epoch");
+  const done = metrics(out).length;
+  assert.ok(done >= 1 && done < 200);
+  assert.equal(epochOf(m0), String(done), "rank 0 logged every epoch it finished");
 });
