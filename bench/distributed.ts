@@ -1,6 +1,7 @@
 // Benchmark: data parallel pre-training on one machine. Pre-training throughput of 1 process x T
 // threads against P processes x T/P threads (c10d Gloo on 127.0.0.1, the same global batch), the
-// time of the per-step gradient all-reduce, and the scaling efficiency
+// time of the per-step gradient all-reduce (alone, and what a step waits for it inside the runs,
+// with the all-reduces overlapping backward and started after it), and the scaling efficiency
 // (P-process throughput / 1-process throughput). Runs alternate (A, B, A, B, ...) because the
 // machine is shared, and the medians are reported.
 // Usage: node dist/bench/distributed.js [--procs 2] [--threads 2] [--reps 3] [--steps 12]
@@ -16,6 +17,7 @@ import { distEnv, ProcessGroup } from "../src/torch/distributed.js";
 import { setNumThreads, zerosLike } from "../src/torch/index.js";
 import { launchLocal } from "../src/torch/launch.js";
 import { readMetrics } from "../src/train/metrics-log.js";
+import { PhaseTimer } from "../src/train/phases.js";
 import { PRETRAIN_DEFAULTS, type PretrainOptions, pretrain } from "../src/train/pretrain.js";
 
 const args = process.argv.slice(2);
@@ -30,9 +32,12 @@ const median = (xs: number[]) => {
 
 // ---- worker modes (started by the coordinator below) ---------------------------------------------
 
+/** One rank of a training run; rank 0 writes the training loop's phase times (all-reduce included). */
 async function trainWorker(): Promise<void> {
   setNumThreads(Number(process.env.BENCH_THREADS));
-  await pretrain(JSON.parse(process.env.BENCH_OPTS!) as PretrainOptions);
+  const phases = new PhaseTimer();
+  await pretrain({ ...(JSON.parse(process.env.BENCH_OPTS!) as PretrainOptions), phases });
+  if ((distEnv()?.rank ?? 0) === 0) writeFileSync(process.env.BENCH_OUT!, JSON.stringify(phases.report()));
 }
 
 /** All-reduces (avg) gradient-shaped tensors of the model, as a training step does; rank 0 writes ms per call. */
@@ -91,8 +96,13 @@ async function main(): Promise<void> {
       epochs: 2, // the first epoch warms up; the second is measured
       maxSteps: steps,
     });
-    const run = async (nproc: number, k: number): Promise<number> => {
-      const out = join(root, `run-${nproc}-${k}`);
+    // What the step waits for the gradients after backward (both epochs; it includes waiting for
+    // the slower rank): with the all-reduces overlapping backward (the default) and without.
+    const wait: Record<string, number[]> = { overlap: [], after: [] };
+    const run = async (nproc: number, k: number, overlap = true): Promise<number> => {
+      const tag = `${nproc}-${overlap ? "overlap" : "after"}-${k}`;
+      const out = join(root, `run-${tag}`);
+      const phasesOut = join(root, `phases-${tag}.json`);
       const r = await launchLocal({
         nproc,
         command: process.execPath,
@@ -101,19 +111,26 @@ async function main(): Promise<void> {
           BENCH_MODE: "train",
           BENCH_OPTS: JSON.stringify(options(out)),
           BENCH_THREADS: String(Math.max(1, threads / nproc)),
+          BENCH_OUT: phasesOut,
+          HEMOSEG_DIST_OVERLAP: overlap ? "1" : "0",
         },
       });
       if (r.code !== 0) throw new Error(`${nproc}-process run failed (${r.codes})`);
+      const ph = JSON.parse(readFileSync(phasesOut, "utf8"))["all-reduce"];
+      if (ph) wait[overlap ? "overlap" : "after"].push((ph.s * 1000) / ph.calls);
       const m = readMetrics(join(out, "metrics.jsonl"));
       return m[m.length - 1].images_per_s as number;
     };
     const single: number[] = [];
     const multi: number[] = [];
+    const multiAfter: number[] = [];
     for (let k = 0; k < reps; k++) {
       single.push(await run(1, k));
       multi.push(await run(procs, k));
+      multiAfter.push(await run(procs, k, false));
       process.stderr.write(
-        `rep ${k + 1}: 1x${threads} ${single[k].toFixed(1)} img/s, ${procs}x${threads / procs} ${multi[k].toFixed(1)} img/s\n`,
+        `rep ${k + 1}: 1x${threads} ${single[k].toFixed(1)} img/s, ${procs}x${threads / procs} ${multi[k].toFixed(1)} img/s ` +
+          `(all-reduce after backward: ${multiAfter[k].toFixed(1)} img/s)\n`,
       );
     }
     const arOut = join(root, "allreduce.json");
@@ -147,10 +164,15 @@ async function main(): Promise<void> {
           },
           single_images_per_s: single,
           multi_images_per_s: multi,
+          multi_after_backward_images_per_s: multiAfter,
           median_single: s1,
           median_multi: sP,
+          median_multi_after_backward: median(multiAfter),
           scaling_efficiency: sP / s1,
+          scaling_efficiency_after_backward: median(multiAfter) / s1,
           allreduce_ms_per_step: ms,
+          gradient_wait_ms_per_step_overlap: median(wait.overlap),
+          gradient_wait_ms_per_step_after_backward: median(wait.after),
           allreduce_mib: bytes / 2 ** 20,
           allreduce_share_of_step: ms / stepMs,
         },

@@ -48,6 +48,7 @@ constexpr bool kNccl = false;
 #endif
 
 const napi_type_tag kGroupTag = {0x6b1c2f0e5d3a4b79ULL, 0x9e81a4c3d2f05b17ULL};
+const napi_type_tag kReducerTag = {0x2d4f8a61c93b7e05ULL, 0x5a0c7e94b1d36f28ULL};
 
 struct Group {
   int rank = 0;
@@ -213,6 +214,20 @@ Napi::Value queue(Args& a, Group* g, std::function<void()> fn,
   return p;
 }
 
+// The first line of an exception's message, without c10's backtrace.
+std::string firstLine(const std::exception& e) {
+  std::string raw = e.what();
+  if (auto* ce = dynamic_cast<const c10::Error*>(&e)) raw = ce->what_without_backtrace();
+  auto nl = raw.find('\n');
+  return nl == std::string::npos ? raw : raw.substr(0, nl);
+}
+
+// The error of collective #n of this rank: the collective, the peer at fault, the backend's words.
+std::runtime_error failure(Group* g, const char* what, int64_t n, const std::string& raw) {
+  return std::runtime_error("distributed " + g->who() + ": " + what + " #" + std::to_string(n) + " failed: " +
+                            g->diagnose(n) + " [" + g->backend + ": " + raw + "]");
+}
+
 // Runs one collective: waits on its work within the backend's timeout and turns any failure into
 // an error that names this rank, the collective and the peer at fault.
 void run(Group* g, const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
@@ -221,14 +236,156 @@ void run(Group* g, const char* what, const std::function<c10::intrusive_ptr<c10d
     auto work = start();
     work->wait();
   } catch (const std::exception& e) {
-    std::string raw = e.what();
-    if (auto* ce = dynamic_cast<const c10::Error*>(&e)) raw = ce->what_without_backtrace();
-    auto nl = raw.find('\n');
-    if (nl != std::string::npos) raw = raw.substr(0, nl);
-    throw std::runtime_error("distributed " + g->who() + ": " + what + " #" + std::to_string(n) + " failed: " +
-                             g->diagnose(n) + " [" + g->backend + ": " + raw + "]");
+    throw failure(g, what, n, firstLine(e));
   }
 }
+
+// Gradient averaging overlapped with backward, as DDP's reducer does it. The parameters go into
+// buckets in reverse order (the order backward produces their gradients); a hook on each one
+// copies its gradient into its bucket as soon as autograd has it, and a full bucket starts its
+// all-reduce at once (in bucket order, so every rank issues them in one order) while backward goes
+// on. finish() starts what is left (parameters without a hook, or without a gradient this step),
+// waits for every bucket and writes the means into the gradients. One backward per finish().
+struct Reducer {
+  Group* g;
+  Napi::Reference<Napi::External<Group>> groupRef;  // keeps the group alive
+  std::vector<at::Tensor> params;
+  struct Bucket {
+    std::vector<size_t> idx;   // parameters
+    std::vector<int64_t> off;  // their offsets in buf
+    at::Tensor buf;
+    size_t pending = 0;  // parameters whose gradient has not come yet
+    c10::intrusive_ptr<c10d::Work> work;
+    int64_t seq = 0;
+    std::string error;  // a failure to start
+  };
+  std::vector<Bucket> buckets;
+  std::vector<size_t> bucketOf, slotOf;
+  std::vector<char> ready;
+  std::vector<std::pair<size_t, unsigned>> hooks;
+  size_t next = 0;  // the first bucket not started
+  size_t overlapped = 0;  // buckets the last backward started itself (finish() started the rest)
+  std::mutex mu;    // hooks run on autograd's threads (one per device on CUDA)
+
+  Reducer(Group* group, std::vector<at::Tensor> ps, int64_t cap) : g(group), params(std::move(ps)) {
+    bucketOf.resize(params.size());
+    slotOf.resize(params.size());
+    int64_t bytes = 0;
+    for (size_t k = params.size(); k-- > 0;) {
+      auto& p = params[k];
+      int64_t b = p.numel() * p.element_size();
+      bool fresh = buckets.empty() || bytes + b > cap;
+      if (!fresh) {
+        auto& f = params[buckets.back().idx.front()];
+        fresh = f.scalar_type() != p.scalar_type() || f.device() != p.device();
+      }
+      if (fresh) {
+        buckets.emplace_back();
+        bytes = 0;
+      }
+      auto& bk = buckets.back();
+      bucketOf[k] = buckets.size() - 1;
+      slotOf[k] = bk.idx.size();
+      bk.off.push_back(bytes / p.element_size());
+      bk.idx.push_back(k);
+      bytes += b;
+    }
+    for (auto& bk : buckets) {
+      auto& f = params[bk.idx.front()];
+      int64_t n = 0;
+      for (auto i : bk.idx) n += params[i].numel();
+      bk.buf = at::zeros({n}, f.options().requires_grad(false));
+    }
+    ready.assign(params.size(), 0);
+    reset();
+  }
+
+  void reset() {
+    for (auto& b : buckets) {
+      b.pending = b.idx.size();
+      b.work.reset();
+      b.seq = 0;
+      b.error.clear();
+    }
+    std::fill(ready.begin(), ready.end(), 0);
+    next = 0;
+  }
+
+  at::Tensor slot(size_t i) {
+    auto& b = buckets[bucketOf[i]];
+    return b.buf.narrow(0, b.off[slotOf[i]], params[i].numel());
+  }
+
+  void start(Bucket& b) {
+    b.seq = ++g->seq;
+    if (g->closed) {
+      b.error = "the process group was destroyed";
+      return;
+    }
+    try {
+      std::vector<at::Tensor> v{b.buf};
+      c10d::AllreduceOptions o;
+      o.reduceOp = c10d::ReduceOp::SUM;
+      b.work = g->pg->allreduce(v, o);
+    } catch (const std::exception& e) {
+      b.error = firstLine(e);
+    }
+  }
+
+  void startReady() {
+    while (next < buckets.size() && buckets[next].pending == 0) start(buckets[next++]);
+  }
+
+  void onGrad(size_t i, const at::Tensor& grad) {
+    std::lock_guard<std::mutex> lk(mu);
+    if (ready[i])
+      throw std::runtime_error("distributed: a second backward before the gradients were averaged "
+                               "(data parallel averages after each backward)");
+    at::NoGradGuard ng;
+    slot(i).copy_(grad.reshape({-1}));
+    ready[i] = 1;
+    if (--buckets[bucketOf[i]].pending == 0) startReady();
+  }
+
+  // Off the JS thread, after backward.
+  void finish() {
+    std::lock_guard<std::mutex> lk(mu);
+    at::NoGradGuard ng;
+    struct Reset {
+      Reducer* r;
+      ~Reset() { r->reset(); }
+    } resetAfter{this};
+    overlapped = next;
+    for (; next < buckets.size(); next++) {
+      auto& b = buckets[next];
+      for (auto i : b.idx) {
+        if (ready[i]) continue;
+        auto gr = params[i].grad();
+        if (gr.defined()) slot(i).copy_(gr.reshape({-1}));
+        else slot(i).zero_();
+      }
+      start(b);
+    }
+    for (auto& b : buckets) {
+      if (!b.error.empty()) throw failure(g, "all_reduce", b.seq, b.error);
+      try {
+        b.work->wait();
+      } catch (const std::exception& e) {
+        throw failure(g, "all_reduce", b.seq, firstLine(e));
+      }
+      b.buf.div_(g->size);
+    }
+    for (size_t i = 0; i < params.size(); i++) {
+      auto& gr = params[i].mutable_grad();
+      if (gr.defined()) gr.copy_(slot(i).view(gr.sizes()));
+    }
+  }
+
+  void detach() {
+    for (auto& [i, h] : hooks) params[i].remove_hook(h);
+    hooks.clear();
+  }
+};
 
 std::string backendHelp(const std::string& backend) {
   if (backend == "gloo")
@@ -438,5 +595,57 @@ OP(distDestroy) {
   auto* g = a.info[0].As<Napi::External<Group>>().Data();
   if (g->busy) throw std::runtime_error("distributed: destroy() while a collective is running");
   g->close();
+  return a.none();
+}
+
+// distReducer(group, params, bucketBytes) -> reducer: hooks on params that average their gradients
+// over the group while backward runs (see Reducer); distReducerFinish after each backward.
+OP(distReducer) {
+  Group* g = groupOf(a, 0);
+  auto ps = a.tensors(1);
+  int64_t cap = a.optI(2).value_or(25 << 20);
+  if (cap < 1) throw std::invalid_argument("gradient reducer: bucket bytes must be positive");
+  for (auto& p : ps)
+    if (!at::isFloatingType(p.scalar_type()))
+      throw std::invalid_argument("gradient reducer: parameters must be floating-point, got " + dtypeName(p.scalar_type()));
+  auto* r = new Reducer(g, ps, cap);
+  r->groupRef = Napi::Persistent(a.info[0].As<Napi::External<Group>>());
+  for (size_t i = 0; i < r->params.size(); i++) {
+    if (!r->params[i].requires_grad()) continue;  // frozen now: finish() takes its .grad if it has one
+    unsigned h = r->params[i].register_hook([r, i](const at::Tensor& grad) { r->onGrad(i, grad); });
+    r->hooks.emplace_back(i, h);
+  }
+  auto ext = Napi::External<Reducer>::New(a.env, r, [](Napi::Env, Reducer* p) {
+    p->detach();
+    delete p;
+  });
+  napi_type_tag_object(a.env, ext, &kReducerTag);
+  return ext;
+}
+
+static Reducer* reducerOf(Args& a, size_t i) {
+  bool ok = false;
+  if (a.size() > i && a.info[i].IsExternal()) napi_check_object_type_tag(a.env, a.info[i], &kReducerTag, &ok);
+  if (!ok) throw std::invalid_argument("argument " + std::to_string(i) + ": expected a gradient reducer");
+  return a.info[i].As<Napi::External<Reducer>>().Data();
+}
+
+// distReducerFinish(reducer) -> Promise<{ overlapped, buckets }>: after backward, every
+// parameter's gradient becomes its mean over the ranks; overlapped of the buckets had started
+// during backward.
+OP(distReducerFinish) {
+  Reducer* r = reducerOf(a, 0);
+  if (r->g->closed) throw std::runtime_error("process group used after destroy()");
+  return queue(a, r->g, [r] { r->finish(); }, [r](Napi::Env env) {
+    auto o = Napi::Object::New(env);
+    o.Set("overlapped", Napi::Number::New(env, static_cast<double>(r->overlapped)));
+    o.Set("buckets", Napi::Number::New(env, static_cast<double>(r->buckets.size())));
+    return o;
+  });
+}
+
+// distReducerDetach(reducer): removes the hooks (idempotent).
+OP(distReducerDetach) {
+  reducerOf(a, 0)->detach();
   return a.none();
 }

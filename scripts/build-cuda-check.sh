@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GPU_DIR=${GPU_DIR:-.gpu}
+mkdir -p "$GPU_DIR" && GPU_DIR=$(cd "$GPU_DIR" && pwd)  # absolute: HEMOSEG_NATIVE_DIR below
 say() { printf '[cuda-check] %s\n' "$*"; }
 
 if [ ! -x "$GPU_DIR/venv/bin/python" ]; then
@@ -59,11 +60,11 @@ export LIBTORCH
 BUILD_DIR="$GPU_DIR/build" nice bash scripts/build-native.sh
 info="$GPU_DIR/build/native-info.json"
 cat "$info"
-node -e "const i=require('./$info'); if (!i.cuda || !i.nccl) { console.error('[cuda-check] the build lacks CUDA or NCCL'); process.exit(1); }"
+node -e "const i=require('$info'); if (!i.cuda || !i.nccl) { console.error('[cuda-check] the build lacks CUDA or NCCL'); process.exit(1); }"
 
 [ -d dist ] || npx tsc -p tsconfig.json
 say "running the test suite with $GPU_DIR/build"
 # shellcheck disable=SC2046
-HEMOSEG_NATIVE_DIR="$PWD/$GPU_DIR/build" node --expose-gc --test --test-concurrency=1 \
+HEMOSEG_NATIVE_DIR="$GPU_DIR/build" node --expose-gc --test --test-concurrency=1 \
   ${TESTS:-$(find dist/test -name '*.test.js' | sort)}
 say "passed"

@@ -42,6 +42,30 @@ async function collectives(): Promise<void> {
   res.bcast_f32 = c.toArray();
   res.bcast_i32 = d.toArray();
   await pg.barrier();
+  // Gradients averaged during backward: several buckets (8 bytes each), a parameter frozen at
+  // attach time that has a gradient later (no hook: finish takes its .grad), one that never has.
+  const w1 = tensor(Float32Array.from([1, 2, 3])).requiresGrad_();
+  const w2 = tensor(Float32Array.from([1, -1, 0.5, 2]), [2, 2]).requiresGrad_();
+  const w3 = tensor(Float32Array.from([5]));
+  const w4 = tensor(Float32Array.from([7, 7]));
+  const red = pg.gradientReducer([w3, w4, w1, w2], 8); // w2 and w1 start during backward
+  w4.requiresGrad_();
+  for (let step = 0; step < 2; step++) {
+    for (const w of [w1, w2, w4]) w.grad?.zero_();
+    // d/dw1 = (r + 1)(step + 1), d/dw2 = 2 w2 (r + 1), d/dw4 = r
+    w1.mul(tensor(Float32Array.from([(r + 1) * (step + 1)])))
+      .sum()
+      .add(w2.mul(w2).sum().mul(tensor(Float32Array.from([r + 1]))))
+      .add(w4.sum().mul(tensor(Float32Array.from([r]))))
+      .backward();
+    const { overlapped, buckets } = await red.finish();
+    res.red_buckets = [overlapped, buckets];
+  }
+  red.detach();
+  res.red_w1 = w1.grad!.toArray();
+  res.red_w2 = w2.grad!.toArray();
+  res.red_w3 = w3.grad === null ? [] : w3.grad.toArray();
+  res.red_w4 = w4.grad!.toArray();
   let refused = "";
   try {
     await pg.allReduce([tensor(Int32Array.from([1]))], "avg");

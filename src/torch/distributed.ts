@@ -4,7 +4,7 @@
 // so every rank issues them in the same order.
 import { tensor } from "./creation.js";
 import { N } from "./native.js";
-import type { GroupHandle } from "./ops.js";
+import type { GroupHandle, ReducerHandle } from "./ops.js";
 import type { Tensor } from "./tensor.js";
 
 /** Where this process sits, as torchrun (or `hemoseg --nproc`) describes it in the environment. */
@@ -24,6 +24,22 @@ export type ReduceOp = "sum" | "avg";
 export const DEFAULT_TIMEOUT_MS = 1_800_000;
 /** Bytes per all-reduce bucket (DDP's default, 25 MiB). */
 export const DEFAULT_BUCKET_BYTES = 25 << 20;
+/**
+ * Bytes per bucket of the gradient reducer: small enough that the first buckets start while
+ * backward still has most of the model to go, large enough that one all-reduce is not all latency.
+ */
+export const REDUCER_BUCKET_BYTES = 1 << 20;
+
+/** Gradients averaged over the ranks while backward runs (ProcessGroup.gradientReducer). */
+export interface GradientReducer {
+  /**
+   * After each backward: waits for the buckets (starting what is left); .grad holds the means.
+   * Resolves with how many of the buckets backward had started itself (all: fully overlapped).
+   */
+  finish(): Promise<{ overlapped: number; buckets: number }>;
+  /** Removes the hooks; the reducer does nothing after it. */
+  detach(): void;
+}
 
 function intVar(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
   const v = env[name];
@@ -109,6 +125,9 @@ export class ProcessGroup {
 
   // Chains every call after the previous one, so collectives leave in call order.
   #enqueue(fn: () => Promise<void>): Promise<void> {
+    return this.#enqueueValue(fn);
+  }
+  #enqueueValue<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.#tail.then(fn, fn);
     this.#tail = next.catch(() => undefined);
     return next;
@@ -124,6 +143,28 @@ export class ProcessGroup {
   broadcast(tensors: Tensor[], root = 0, bucketBytes = DEFAULT_BUCKET_BYTES): Promise<void> {
     const handles = tensors.map((t) => t.handle);
     return this.#enqueue(() => N.distBroadcast(this.#live(), handles, root, bucketBytes));
+  }
+
+  /**
+   * Averages the gradients of params over the ranks as backward produces them, the way DDP does:
+   * a hook per parameter fills buckets (in reverse parameter order) and each full bucket starts its
+   * all-reduce while backward goes on; finish() after each backward completes it. Parameters frozen
+   * now (requiresGrad false) get no hook: finish() averages their .grad when they have one.
+   */
+  gradientReducer(params: Tensor[], bucketBytes = REDUCER_BUCKET_BYTES): GradientReducer {
+    const h: ReducerHandle = N.distReducer(
+      this.#live(),
+      params.map((p) => p.handle),
+      bucketBytes,
+    );
+    let attached = true;
+    return {
+      finish: () => this.#enqueueValue(() => N.distReducerFinish(h)),
+      detach: () => {
+        if (attached) N.distReducerDetach(h);
+        attached = false;
+      },
+    };
   }
 
   /** Resolves once every rank has called it. */

@@ -10,6 +10,8 @@ export type Handle = { readonly __handle: unique symbol };
 
 /** Opaque reference to one c10d process group (native/ops_dist.cpp). */
 export type GroupHandle = { readonly __group: unique symbol };
+/** Opaque reference to one gradient reducer (hooks averaging gradients during backward). */
+export type ReducerHandle = { readonly __reducer: unique symbol };
 
 /** batchNorm and instanceNorm: input, weight, bias, running mean and var, training, momentum, eps. */
 type NormOp = (
@@ -132,6 +134,12 @@ export interface NativeOps {
     n5: number,
     n6?: number | null,
   ): Promise<GroupHandle>;
+  /** Hooks on parameters that average their gradients while backward runs: group, params, bytes per bucket. */
+  distReducer(g0: GroupHandle, ts1: Handle[], n2?: number | null): ReducerHandle;
+  /** Removes the reducer's hooks (idempotent). */
+  distReducerDetach(r0: ReducerHandle): void;
+  /** After backward: every parameter's gradient becomes its mean; how many buckets backward started. */
+  distReducerFinish(r0: ReducerHandle): Promise<{ overlapped: number; buckets: number }>;
   div(t0: Handle, t1: Handle, n2?: number | null): Handle;
   divS(t0: Handle, n1: number): Handle;
   dropout(t0: Handle, n1: number, flag2: boolean): Handle;
@@ -382,6 +390,9 @@ export const NATIVE_OPS = Object.keys({
   distBroadcast: 1,
   distDestroy: 1,
   distInit: 1,
+  distReducer: 1,
+  distReducerDetach: 1,
+  distReducerFinish: 1,
   div: 1,
   divS: 1,
   dropout: 1,

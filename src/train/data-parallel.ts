@@ -7,6 +7,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   type DistEnv,
   distEnv,
+  type GradientReducer,
   ProcessGroup,
 } from "../torch/distributed.js";
 import { type Device, type nn, type Tensor, tensor } from "../torch/index.js";
@@ -71,14 +72,25 @@ export class DataParallel {
     await this.pg.broadcast([...m.parameters(), ...m.namedBuffers().map(([, t]) => t)], 0);
   }
 
-  /** Replaces each parameter's gradient with its mean over the ranks (bucketed all-reduce). */
-  async averageGradients(params: Tensor[]): Promise<void> {
-    const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
-    try {
-      await this.pg.allReduce(grads, "avg");
-    } finally {
-      for (const g of grads) g.dispose();
-    }
+  /**
+   * What averages the gradients of params over the ranks after each backward: by default the
+   * all-reduces overlap backward (GradientReducer); with HEMOSEG_DIST_OVERLAP=0 they all start
+   * after it (one bucketed all-reduce), e.g. to measure what the overlap gains.
+   */
+  gradientAverager(params: Tensor[], env = process.env): GradientReducer {
+    if (env.HEMOSEG_DIST_OVERLAP !== "0") return this.pg.gradientReducer(params);
+    return {
+      finish: async () => {
+        const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+        try {
+          await this.pg.allReduce(grads, "avg");
+        } finally {
+          for (const g of grads) g.dispose();
+        }
+        return { overlapped: 0, buckets: 1 };
+      },
+      detach: () => undefined,
+    };
   }
 
   /** Sums of (loss x count, count) over the ranks, as a weighted mean. */

@@ -8,6 +8,7 @@ import { resolveDir } from "../io/atomic.js";
 import { manualSeed, optim, scope, type Tensor } from "../torch/index.js";
 import { applySchedule, type Schedule, warmupCosine } from "../torch/optim/schedule.js";
 import { loadLast, type Savable, saveLast, saveModelDir, type TrainerState } from "./checkpoint.js";
+import type { GradientReducer } from "../torch/distributed.js";
 import type { DataParallel } from "./data-parallel.js";
 import { Interrupted, type StopWatch, watchStopSignals, yieldToEvents } from "./interrupt.js";
 import { MetricsLog } from "./metrics-log.js";
@@ -136,13 +137,14 @@ export function optimiserStep<B>(
 
 /**
  * The data parallel step: as optimiserStep, with the gradients averaged over the ranks between
- * backward and the optimiser (clipping sees the averaged gradients, as in one process).
+ * backward and the optimiser (clipping sees the averaged gradients, as in one process); most of
+ * the all-reduce has run during backward (GradientReducer), finish() waits for the rest.
  */
 async function dataParallelStep<B>(
   opt: optim.Adam,
   task: BatchTask<B>,
   batch: B,
-  dp: DataParallel,
+  grads: GradientReducer,
   clipGrad = 0,
   ph?: PhaseTimer,
   syncStop?: () => Promise<void>,
@@ -159,7 +161,7 @@ async function dataParallelStep<B>(
     return r;
   });
   const ta = performance.now();
-  await dp.averageGradients(opt.params);
+  await grads.finish(); // what backward has not overlapped
   ph?.add("all-reduce", performance.now() - ta);
   t("optimizer", () =>
     scope(() => {
@@ -252,74 +254,80 @@ async function loop<B>(o: LoopOptions<B>, stop: StopRequests): Promise<LoopResul
     await dp.broadcastModule(o.model);
   }
   const history: EpochMetrics[] = [];
-  // The epoch in progress is abandoned; last/ keeps the last finished one.
-  const checkStop = () => {
-    const signal = stop.requested();
-    if (signal) throw new Interrupted(signal, o.runDir, resolveDir(join(o.runDir, "last")), state.epoch);
-  };
-  for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
-    await yieldToEvents();
-    checkStop();
-    manualSeed(o.seed * 100003 + epoch); // masking noise and dropout repeat on resume
-    o.beforeEpoch?.(epoch);
-    o.model.train();
-    const bar = new Progress({
-      total: o.train.count,
-      label: `${o.label} epoch ${epoch + 1}/${o.epochs}`,
-      unit: "img",
-      stream,
-    });
-    const t0 = performance.now();
-    const batches = o.phases ? timedBatches(o.train.batches(epoch), o.phases) : o.train.batches(epoch);
-    let tr = await meanLoss(
-      stoppable(batches, checkStop, (b) => o.task.release(b)),
-      async (b) => {
-        if (o.schedule) applySchedule(groups, baseLrs, o.schedule, state.step);
-        const t1 = performance.now();
-        const r = dp
-          ? await dataParallelStep(o.optimizer, o.task, b, dp, o.clipGrad, o.phases, stop.sync)
-          : optimiserStep(o.optimizer, o.task, b, o.clipGrad, o.phases);
-        o.phases?.add("step (all)", performance.now() - t1);
-        state.step++;
-        return r;
-      },
-      { progress: bar, diverged: "training diverged (try a lower --lr)" },
-    );
-    if (dp) tr = await dp.weightedMean(tr.loss, tr.n);
-    const seconds = (performance.now() - t0) / 1000;
-    o.phases?.add("train epoch (all)", seconds * 1000);
-    bar.done();
-    const rec: EpochMetrics = {
-      epoch: epoch + 1,
-      step: state.step,
-      train_loss: tr.loss,
-      images_per_s: tr.n / seconds,
-      lr: groups[0].lr,
+  // Data parallel: gradients averaged over the ranks, their all-reduces overlapping backward.
+  const grads = dp?.gradientAverager(o.optimizer.params);
+  try {
+    // The epoch in progress is abandoned; last/ keeps the last finished one.
+    const checkStop = () => {
+      const signal = stop.requested();
+      if (signal) throw new Interrupted(signal, o.runDir, resolveDir(join(o.runDir, "last")), state.epoch);
     };
-    const lrs = Object.fromEntries(groups.map((g, i) => [g.name ?? `group${i}`, g.lr]));
-    o.model.eval();
-    const tv = performance.now();
-    Object.assign(rec, await o.validate(epoch));
-    o.phases?.add("validation", performance.now() - tv);
-    const tc = performance.now();
-    state.epoch = epoch + 1;
-    const score = o.score(rec);
-    if (score < state.bestValLoss) {
-      state.bestValLoss = score;
-      state.bestEpoch = epoch + 1;
-      if (main) saveModelDir(join(o.runDir, "best"), o.model);
+    for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
+      await yieldToEvents();
+      checkStop();
+      manualSeed(o.seed * 100003 + epoch); // masking noise and dropout repeat on resume
+      o.beforeEpoch?.(epoch);
+      o.model.train();
+      const bar = new Progress({
+        total: o.train.count,
+        label: `${o.label} epoch ${epoch + 1}/${o.epochs}`,
+        unit: "img",
+        stream,
+      });
+      const t0 = performance.now();
+      const batches = o.phases ? timedBatches(o.train.batches(epoch), o.phases) : o.train.batches(epoch);
+      let tr = await meanLoss(
+        stoppable(batches, checkStop, (b) => o.task.release(b)),
+        async (b) => {
+          if (o.schedule) applySchedule(groups, baseLrs, o.schedule, state.step);
+          const t1 = performance.now();
+          const r = dp
+            ? await dataParallelStep(o.optimizer, o.task, b, grads!, o.clipGrad, o.phases, stop.sync)
+            : optimiserStep(o.optimizer, o.task, b, o.clipGrad, o.phases);
+          o.phases?.add("step (all)", performance.now() - t1);
+          state.step++;
+          return r;
+        },
+        { progress: bar, diverged: "training diverged (try a lower --lr)" },
+      );
+      if (dp) tr = await dp.weightedMean(tr.loss, tr.n);
+      const seconds = (performance.now() - t0) / 1000;
+      o.phases?.add("train epoch (all)", seconds * 1000);
+      bar.done();
+      const rec: EpochMetrics = {
+        epoch: epoch + 1,
+        step: state.step,
+        train_loss: tr.loss,
+        images_per_s: tr.n / seconds,
+        lr: groups[0].lr,
+      };
+      const lrs = Object.fromEntries(groups.map((g, i) => [g.name ?? `group${i}`, g.lr]));
+      o.model.eval();
+      const tv = performance.now();
+      Object.assign(rec, await o.validate(epoch));
+      o.phases?.add("validation", performance.now() - tv);
+      const tc = performance.now();
+      state.epoch = epoch + 1;
+      const score = o.score(rec);
+      if (score < state.bestValLoss) {
+        state.bestValLoss = score;
+        state.bestEpoch = epoch + 1;
+        if (main) saveModelDir(join(o.runDir, "best"), o.model);
+      }
+      history.push(rec);
+      if (!main) continue;
+      saveLast(o.runDir, o.model, o.optimizer, state);
+      o.phases?.add("checkpoints", performance.now() - tc);
+      log.append({ ...rec, lrs });
+      process.stderr.write(
+        `${o.label} epoch ${epoch + 1}: ${Object.entries(rec)
+          .filter(([k]) => k !== "epoch")
+          .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : Number(v).toPrecision(4)}`)
+          .join(", ")}\n`,
+      );
     }
-    history.push(rec);
-    if (!main) continue;
-    saveLast(o.runDir, o.model, o.optimizer, state);
-    o.phases?.add("checkpoints", performance.now() - tc);
-    log.append({ ...rec, lrs });
-    process.stderr.write(
-      `${o.label} epoch ${epoch + 1}: ${Object.entries(rec)
-        .filter(([k]) => k !== "epoch")
-        .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : Number(v).toPrecision(4)}`)
-        .join(", ")}\n`,
-    );
+  } finally {
+    grads?.detach();
   }
   return { ...state, history };
 }

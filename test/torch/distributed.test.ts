@@ -33,7 +33,7 @@ test("torchrun's environment is read, and bad values are refused by name", () =>
   assert.throws(() => distEnv({ WORLD_SIZE: "2", MASTER_PORT: "70000" }), /MASTER_PORT=70000/);
 });
 
-test("all-reduce (sum, avg) and broadcast are exact on several dtypes across 2 ranks", { skip }, async () => {
+test("all-reduce (sum, avg), broadcast and the gradient reducer are exact across 2 ranks", { skip }, async () => {
   const out = join(dir, "coll");
   const r = await launchLocal({
     nproc: 2,
@@ -55,6 +55,12 @@ test("all-reduce (sum, avg) and broadcast are exact on several dtypes across 2 r
     assert.deepEqual(res.avg_f64, [2]);
     assert.deepEqual(res.bcast_f32, [1, 1, 1, 1, 1, 1]);
     assert.deepEqual(res.bcast_i32, [4]);
+    assert.deepEqual(res.red_w1, [3, 3, 3]); // (1 + 2) x 2 / 2, the second step's
+    assert.deepEqual(res.red_w2, [3, -3, 1.5, 6]); // 2 w2 x (1 + 2) / 2
+    assert.deepEqual(res.red_w3, [], "a parameter without a gradient gets none");
+    assert.deepEqual(res.red_w4, [0.5, 0.5]); // (0 + 1) / 2, through .grad (no hook)
+    // w2 and w1 started during backward; w4 (no hook) and w3 (no gradient) by finish
+    assert.deepEqual(res.red_buckets, [2, 4]);
     assert.match(res.refused, /'avg' needs floating-point tensors, got int32/);
   }
 });
