@@ -55,7 +55,12 @@ async function collectives(): Promise<void> {
     // d/dw1 = (r + 1)(step + 1), d/dw2 = 2 w2 (r + 1), d/dw4 = r
     w1.mul(tensor(Float32Array.from([(r + 1) * (step + 1)])))
       .sum()
-      .add(w2.mul(w2).sum().mul(tensor(Float32Array.from([r + 1]))))
+      .add(
+        w2
+          .mul(w2)
+          .sum()
+          .mul(tensor(Float32Array.from([r + 1]))),
+      )
       .add(w4.sum().mul(tensor(Float32Array.from([r]))))
       .backward();
     const { overlapped, buckets } = await red.finish();

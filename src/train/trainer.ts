@@ -5,10 +5,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { resolveDir } from "../io/atomic.js";
+import type { GradientReducer } from "../torch/distributed.js";
 import { manualSeed, optim, scope, type Tensor } from "../torch/index.js";
 import { applySchedule, type Schedule, warmupCosine } from "../torch/optim/schedule.js";
 import { loadLast, type Savable, saveLast, saveModelDir, type TrainerState } from "./checkpoint.js";
-import type { GradientReducer } from "../torch/distributed.js";
 import type { DataParallel } from "./data-parallel.js";
 import { Interrupted, type StopWatch, watchStopSignals, yieldToEvents } from "./interrupt.js";
 import { MetricsLog } from "./metrics-log.js";

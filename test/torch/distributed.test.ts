@@ -33,7 +33,9 @@ test("torchrun's environment is read, and bad values are refused by name", () =>
   assert.throws(() => distEnv({ WORLD_SIZE: "2", MASTER_PORT: "70000" }), /MASTER_PORT=70000/);
 });
 
-test("all-reduce (sum, avg), broadcast and the gradient reducer are exact across 2 ranks", { skip }, async () => {
+test("all-reduce (sum, avg), broadcast and the gradient reducer are exact across 2 ranks", {
+  skip,
+}, async () => {
   const out = join(dir, "coll");
   const r = await launchLocal({
     nproc: 2,
