@@ -99,8 +99,9 @@ async function main(): Promise<void> {
     // What the step waits for the gradients after backward (both epochs; it includes waiting for
     // the slower rank): with the all-reduces overlapping backward (the default) and without.
     const wait: Record<string, number[]> = { overlap: [], after: [] };
+    let runs = 0;
     const run = async (nproc: number, k: number, overlap = true): Promise<number> => {
-      const tag = `${nproc}-${overlap ? "overlap" : "after"}-${k}`;
+      const tag = `${nproc}-${overlap ? "overlap" : "after"}-${k}-${runs++}`;
       const out = join(root, `run-${tag}`);
       const phasesOut = join(root, `phases-${tag}.json`);
       const r = await launchLocal({
