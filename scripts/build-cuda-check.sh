@@ -54,6 +54,17 @@ if [ -z "${CUDA_INCLUDE:-}" ]; then
   h=$(find_header cuda_runtime_api.h)
   [ -n "$h" ] && export CUDA_INCLUDE=$(dirname "$h")
 fi
+# CUDA 13's runtime wheel leaves headers that cuda_runtime.h and cuda_fp16.h include to other
+# wheels: crt/host_config.h to nvidia-cuda-crt, nv/target (libcu++) to nvidia-cuda-cccl.
+if [ -n "${CUDA_INCLUDE:-}" ]; then
+  rt=$("$py" -c 'import importlib.metadata as m; print(m.version("nvidia-cuda-runtime"))' 2>/dev/null || true)
+  for need in crt/host_config.h:nvidia-cuda-crt nv/target:nvidia-cuda-cccl; do
+    [ -n "$rt" ] && [ ! -e "$CUDA_INCLUDE/${need%%:*}" ] || continue
+    spec="${need#*:}==$(echo "$rt" | cut -d. -f1-2).*"
+    say "no ${need%%:*} beside cuda_runtime.h: installing $spec"
+    "$GPU_DIR/venv/bin/pip" install --retries "${PIP_RETRIES:-1}" --no-cache-dir --no-deps "$spec"
+  done
+fi
 say "NCCL_INCLUDE=${NCCL_INCLUDE:-none} CUDA_INCLUDE=${CUDA_INCLUDE:-none}"
 
 export LIBTORCH
