@@ -119,7 +119,19 @@ async function pretrainRank(): Promise<void> {
   }
 }
 
-const modes: Record<string, () => Promise<void>> = { collectives, die, fail, pretrain: pretrainRank };
+async function finetuneRank(): Promise<void> {
+  setNumThreads(1);
+  const { finetune } = await import("../src/train/finetune.js");
+  await finetune(JSON.parse(process.env.HEMOSEG_TEST_OPTIONS!));
+}
+
+const modes: Record<string, () => Promise<void>> = {
+  collectives,
+  die,
+  fail,
+  pretrain: pretrainRank,
+  finetune: finetuneRank,
+};
 if (mode) {
   const run = modes[mode];
   if (!run) throw new Error(`dist-worker: unknown mode ${mode}`);

@@ -7,9 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { synthDatasets } from "../../src/data/synth-datasets.js";
+import { UNETR } from "../../src/models/unetr.js";
 import { ViTMAEForPreTraining } from "../../src/models/vitmae.js";
 import { backends } from "../../src/torch/distributed.js";
 import { freePort, launchLocal } from "../../src/torch/launch.js";
+import { FINETUNE_DEFAULTS, type FinetuneOptions, finetune } from "../../src/train/finetune.js";
 import { readMetrics } from "../../src/train/metrics-log.js";
 import { PRETRAIN_DEFAULTS, type PretrainOptions, pretrain } from "../../src/train/pretrain.js";
 import { maxAbsDiff, ROOT } from "../helpers.js";
@@ -46,13 +48,13 @@ const opts = (out: string, o: Partial<PretrainOptions> = {}): PretrainOptions =>
   ...o,
 });
 
-async function ranks(n: number, o: PretrainOptions): Promise<void> {
+async function ranks(n: number, o: PretrainOptions | FinetuneOptions, worker = "pretrain"): Promise<void> {
   const r = await launchLocal({
     nproc: n,
     command: process.execPath,
     args: [WORKER],
     env: {
-      HEMOSEG_TEST_WORKER: "pretrain",
+      HEMOSEG_TEST_WORKER: worker,
       HEMOSEG_TEST_OPTIONS: JSON.stringify(o),
       HEMOSEG_DIST_TIMEOUT_S: "600",
     },
@@ -163,4 +165,48 @@ test("SIGTERM to one rank stops every rank before the same step, with rank 0's c
   const done = metrics(out).length;
   assert.ok(done >= 1 && done < 200);
   assert.equal(epochOf(m0), String(done), "rank 0 logged every epoch it finished");
+});
+
+test("fine-tuning: 2 ranks reproduce 1 process (balanced class weights, 5 steps, parameters and val loss)", {
+  skip,
+}, async () => {
+  const seg = synthDatasets({
+    out: join(root, "seg"),
+    stacks: 4,
+    tiles: 40,
+    channels: 3,
+    size: 64,
+    tile: 32,
+    seed: 6,
+  });
+  const fo = (out: string): FinetuneOptions => ({
+    ...FINETUNE_DEFAULTS,
+    arch: "unetr",
+    data: seg.segmentation.dir,
+    out,
+    model: "model2",
+    patch: 8,
+    featureSize: 16,
+    batchSize: 4, // the global batch: 2 tiles per rank
+    lr: 1e-5,
+    classWeights: "balanced",
+    epochs: 1,
+    maxSteps: 5,
+    seed: 3,
+  });
+  const one = join(root, "ft-one");
+  const two = join(root, "ft-two");
+  await finetune(fo(one));
+  await ranks(2, fo(two), "finetune");
+  const [a, b] = [UNETR.fromPretrained(join(one, "last")), UNETR.fromPretrained(join(two, "last"))];
+  const pb = new Map(b.namedParameters());
+  let worst = 0;
+  for (const [name, p] of a.namedParameters()) worst = Math.max(worst, maxAbsDiff(p, pb.get(name)!));
+  a.dispose();
+  b.dispose();
+  assert.ok(worst <= 1e-5, `parameters differ by up to ${worst.toExponential(2)}`);
+  const [m1, m2] = [metrics(one), metrics(two)];
+  assert.equal(m2[0].step, 5);
+  assert.ok(Math.abs((m1[0].val_loss as number) - (m2[0].val_loss as number)) < 1e-5);
+  assert.ok(Math.abs((m1[0].train_loss as number) - (m2[0].train_loss as number)) < 1e-5);
 });
