@@ -151,11 +151,20 @@ test("SIGTERM to one rank stops every rank before the same step, with rank 0's c
     for (const c of ranks) c.kill("SIGKILL");
   }, 600_000);
   try {
-    while (!existsSync(join(out, "metrics.jsonl"))) await new Promise((r) => setTimeout(r, 200));
+    // Until rank 0 has logged an epoch; a rank that exits before fails the test, not hangs it.
+    let exited = false;
+    void Promise.race(exits).then(() => {
+      exited = true;
+    });
+    while (!existsSync(join(out, "metrics.jsonl"))) {
+      assert.ok(!exited, "a rank exited before the first epoch was logged");
+      await new Promise((r) => setTimeout(r, 200));
+    }
     ranks[1].kill("SIGTERM"); // rank 0 gets no signal: it stops because rank 1 asked
     assert.deepEqual(await Promise.all(exits), [143, 143]);
   } finally {
     clearTimeout(guard);
+    for (const c of ranks) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   }
   const [m0, m1] = [0, 1].map((r) => readFileSync(`${msg}.${r}`, "utf8"));
   const epochOf = (m: string) =>
