@@ -381,9 +381,18 @@ struct Reducer {
     }
   }
 
+  // Removes the hooks and lets go of the parameters and buckets (a detached reducer averages
+  // nothing), so their memory does not wait for the garbage collector.
   void detach() {
+    std::lock_guard<std::mutex> lk(mu);
     for (auto& [i, h] : hooks) params[i].remove_hook(h);
     hooks.clear();
+    params.clear();
+    buckets.clear();
+    bucketOf.clear();
+    slotOf.clear();
+    ready.clear();
+    next = 0;
   }
 };
 
