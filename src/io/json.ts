@@ -62,6 +62,11 @@ export class Fields {
   problem(key: string, why: string): void {
     this.problems.push(`'${this.at}${key}' ${why}`);
   }
+  /** Notes every key of the object not in `known` (most often a typo), naming the known ones. */
+  only(known: readonly string[], what = "key"): void {
+    for (const k of Object.keys(this.json))
+      if (!known.includes(k)) this.problem(k, `is an unknown ${what} (known: ${known.join(", ")})`);
+  }
   /** The nested object at key (required unless optional), read by its own Fields. */
   object(key: string, optional = false): Fields | undefined {
     const v = this.#get(key, optional ? null : undefined);

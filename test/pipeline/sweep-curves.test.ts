@@ -59,11 +59,11 @@ test("a list of grids pools its points; axes are the union and a point names onl
   );
   assert.throws(
     () => validateSpec({ ...SPEC, grid: [] }, "c.json"),
-    /c\.json: grid: a list of grids must not be empty/,
+    /c\.json: invalid sweep spec:\n {2}'grid' must not be an empty list of grids$/,
   );
   assert.throws(
     () => validateSpec({ ...SPEC, grid: [{ seed: [0] }, { "pretrain.nope": [1] }] }, "c.json"),
-    /c\.json: grid\[1\]\["pretrain\.nope"\]: unknown pretrain option 'nope'/,
+    /c\.json: invalid sweep spec:\n {2}'grid\[1\]\["pretrain\.nope"\]' is an unknown pretrain option 'nope'/,
   );
   // finetune.tile (non-square real images) is a fine-tuning option like any other; a fractional one is not.
   const tiled = planSweep(validateSpec({ ...SPEC, finetune: { tile: 160 } }, "c.json"), {
@@ -72,15 +72,15 @@ test("a list of grids pools its points; axes are the union and a point names onl
   assert.ok(tiled.points.every((p) => p.finetune!.tile === 160));
   assert.throws(
     () => validateSpec({ ...SPEC, finetune: { tile: 1.5 } }, "c.json"),
-    /c\.json: finetune\.tile: tile must be an integer, got 1\.5/,
+    /c\.json: invalid sweep spec:\n {2}'finetune\.tile' must be an integer, got 1\.5$/,
   );
   assert.throws(
     () => validateSpec({ ...SPEC, finetune: { trainTiles: -16 } }, "c.json"),
-    /c\.json: finetune\.trainTiles: trainTiles must be a non-negative number, got -16/,
+    /c\.json: invalid sweep spec:\n {2}'finetune\.trainTiles' must be a non-negative number, got -16$/,
   );
   assert.throws(
     () => validateSpec({ ...SPEC, curve: { x: "finetune.lr", xLabel: "lr" } }, "c.json"),
-    /curve\.x must be one of the grid's axes \(recipe, seed, pretrain\.epochs\), got "finetune\.lr"/,
+    /'curve\.x' must be one of the grid's axes \(recipe, seed, pretrain\.epochs\), got "finetune\.lr"/,
   );
 });
 

@@ -148,54 +148,78 @@ test("spec errors name the spec file and the bad key", () => {
     );
   bad(
     { data: SYNTH, grid: { "finetune.featurSize": [8] } },
-    /grid\["finetune\.featurSize"\]: unknown finetune option 'featurSize' \(known: .*featureSize/,
+    /'grid\["finetune\.featurSize"\]' is an unknown finetune option 'featurSize' \(known: .*featureSize/,
   );
   bad(
     { data: SYNTH, grid: { "pretrain.maskRatio": [0.5, 1.5] } },
-    /maskRatio must lie strictly between 0 and 1/,
+    /'grid\["pretrain\.maskRatio"\]' must lie strictly between 0 and 1, got 1\.5/,
   );
-  bad({ data: SYNTH, grid: { "pretrain.patch": [4, 4] } }, /grid\["pretrain\.patch"\] lists a value twice/);
-  bad({ data: SYNTH, grid: { patch: [4] } }, /grid\["patch"\]: unknown axis/);
+  bad({ data: SYNTH, grid: { "pretrain.patch": [4, 4] } }, /'grid\["pretrain\.patch"\]' lists a value twice/);
+  bad({ data: SYNTH, grid: { patch: [4] } }, /'grid\["patch"\]' is an unknown axis/);
   bad({ data: SYNTH, grid: { recipe: ["fancy"] } }, /unknown recipe "fancy"/);
   bad(
     { data: SYNTH, pretrain: { modle: "model1" }, grid: {} },
-    /pretrain\.modle: unknown pretrain option 'modle'/,
+    /'pretrain\.modle' is an unknown pretrain option 'modle'/,
   );
-  bad(
-    { data: SYNTH, pretrain: { model: "model3" }, grid: {} },
-    /pretrain\.model: model must be model1 or model2/,
-  );
+  bad({ data: SYNTH, pretrain: { model: "model3" }, grid: {} }, /'pretrain\.model' must be model1 or model2/);
   bad(
     { data: SYNTH, pretrain: { epochs: 3 }, grid: {} },
-    /pretrain\.epochs: set epochs and maxSteps in "budget"/,
+    /'pretrain\.epochs' cannot be set here \(set epochs and maxSteps in "budget"/,
   );
   bad(
     { data: SYNTH, finetune: { device: "cuda" }, grid: {} },
-    /finetune\.device: 'device' cannot be set here \(use --device\)/,
+    /'finetune\.device' cannot be set here \(use --device\)/,
   );
+  bad({ data: SYNTH, finetune: { batchSize: 2.5 }, grid: {} }, /'finetune\.batchSize' must be an integer/);
+  bad({ data: SYNTH, grid: {}, gird: {} }, /'gird' is an unknown key \(known: title, /);
   bad(
-    { data: SYNTH, finetune: { batchSize: 2.5 }, grid: {} },
-    /finetune\.batchSize: batchSize must be an integer/,
+    { data: SYNTH, budget: { finetune: { epoch: 2 } }, grid: {} },
+    /'budget\.finetune\.epoch' is an unknown key \(known: epochs, maxSteps\)/,
   );
-  bad({ data: SYNTH, grid: {}, gird: {} }, /unknown key 'gird'/);
-  bad({ data: SYNTH, budget: { finetune: { epoch: 2 } }, grid: {} }, /budget\.finetune\.epoch: unknown key/);
   bad(
     { data: SYNTH, pretrainOnly: true, grid: { "finetune.lr": [1e-3] } },
-    /a pretrainOnly sweep fine-tunes nothing/,
+    /'grid\["finetune\.lr"\]' is not allowed: a pretrainOnly sweep fine-tunes nothing/,
   );
   bad(
     { data: { pretrain: "no/such/dir", segmentation: "no/such/dir" }, grid: {} },
-    /data\.pretrain: .*no\/such\/dir is not a dataset directory/,
+    /'data\.pretrain' must be a dataset directory, but .*no\/such\/dir has no dataset\.json/,
   );
   bad(
     { data: SYNTH, recipes: { r: { arch: "unet", pretrained: true } }, grid: {} },
-    /recipes\.r: a U-Net has no encoder/,
+    /'recipes\.r\.pretrained' cannot be true: a U-Net has no encoder/,
   );
   const file = join(tmp, "broken.json");
   writeFileSync(file, "{ not json");
   assert.throws(
     () => loadSpec(file),
     (e: Error) => e.message.startsWith(`${file}: `),
+  );
+});
+
+test("a spec with several independent problems gets one error listing them all", () => {
+  const spec = {
+    data: SYNTH,
+    finetune: { tile: 1.5 },
+    budget: { pretrain: { epochs: 0 } },
+    grid: [{ seed: [0] }, { "pretrain.nope": [1] }],
+  };
+  assert.throws(
+    () => validateSpec(spec, "specs/three.json"),
+    (e: Error) => {
+      assert.ok(e instanceof SpecError);
+      const lines = e.message.split("\n");
+      assert.deepEqual(lines.slice(0, 3), [
+        "specs/three.json: invalid sweep spec:",
+        "  'finetune.tile' must be an integer, got 1.5",
+        "  'budget.pretrain.epochs' must be positive",
+      ]);
+      assert.match(
+        lines[3],
+        /^ {2}'grid\[1\]\["pretrain\.nope"\]' is an unknown pretrain option 'nope' \(known: model, /,
+      );
+      assert.equal(lines.length, 4);
+      return true;
+    },
   );
 });
 

@@ -167,11 +167,17 @@ test("sweep specs take optimizer, blr, weightDecay and clipGrad, and refuse lr w
   const bad: [object, RegExp][] = [
     [
       { pretrain: { lr: 1e-3 }, grid: { "pretrain.blr": [1e-4] } },
-      /s\.json: pretrain: lr and blr cannot both be set/,
+      /s\.json: invalid sweep spec:\n {2}'pretrain\.lr' and 'pretrain\.blr' cannot both be set/,
     ],
-    [{ grid: { "pretrain.optimizer": ["sgd"] } }, /optimizer must be "adam" or "adamw" \(AdamW\), got "sgd"/],
-    [{ pretrain: { blr: 0 }, grid: { seed: [0] } }, /pretrain\.blr: blr must be positive/],
-    [{ pretrain: { clipGrad: -1 }, grid: { seed: [0] } }, /clipGrad must be a non-negative number/],
+    [
+      { grid: { "pretrain.optimizer": ["sgd"] } },
+      /'grid\["pretrain\.optimizer"\]' must be "adam" or "adamw" \(AdamW\), got "sgd"/,
+    ],
+    [{ pretrain: { blr: 0 }, grid: { seed: [0] } }, /'pretrain\.blr' must be positive/],
+    [
+      { pretrain: { clipGrad: -1 }, grid: { seed: [0] } },
+      /'pretrain\.clipGrad' must be a non-negative number/,
+    ],
   ];
   for (const [s, msg] of bad) assert.throws(() => validateSpec({ ...base, ...s }, "s.json"), msg);
 });

@@ -1,9 +1,9 @@
 // A sweep spec: the data, base pre-training and fine-tuning options, recipes, a budget and a grid
-// of axes; checked key by key with errors naming the spec file and the key.
+// of axes; checked key by key, one error naming the spec file and every bad key.
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { SynthDatasetsOptions } from "../../data/synth-datasets.js";
-import { isJsonObject, readJson } from "../../io/json.js";
+import { Fields, isJsonObject, type JsonObject, readJson } from "../../io/json.js";
 import { isPresetName } from "../../models/presets.js";
 import { FINETUNE_DEFAULTS } from "../../train/finetune.js";
 import { PRETRAIN_DEFAULTS, type PretrainOptions } from "../../train/pretrain.js";
@@ -109,70 +109,74 @@ const PRETRAIN_KEYS = [...Object.keys(PRETRAIN_BASE), ...PRETRAIN_OPTIONAL];
 const FINETUNE_OPTIONAL = ["encoderLr", "trainTiles", "tile"];
 const FINETUNE_KEYS = [...Object.keys(FINETUNE_BASE), ...FINETUNE_OPTIONAL];
 
-/** A spec problem: names the spec file and the offending key. */
+/** A spec problem: names the spec file and every offending key. */
 export class SpecError extends Error {}
 
 export const isObject = isJsonObject;
 
-function checkOption(
-  stage: "pretrain" | "finetune",
-  key: string,
-  v: unknown,
-  at: string,
-  fail: (m: string) => never,
-): void {
-  if (Object.hasOwn(RESERVED, key)) fail(`${at}: '${key}' cannot be set here (${RESERVED[key]})`);
+type Stage = "pretrain" | "finetune";
+
+/** Whether key is a stage option a spec may set; notes why not at f's `at` otherwise. */
+function checkKey(f: Fields, stage: Stage, key: string, at: string): boolean {
+  if (Object.hasOwn(RESERVED, key)) {
+    f.problem(at, `cannot be set here (${RESERVED[key]})`);
+    return false;
+  }
   const known = stage === "pretrain" ? PRETRAIN_KEYS : FINETUNE_KEYS;
-  if (!known.includes(key)) fail(`${at}: unknown ${stage} option '${key}' (known: ${known.join(", ")})`);
+  if (known.includes(key)) return true;
+  f.problem(at, `is an unknown ${stage} option '${key}' (known: ${known.join(", ")})`);
+  return false;
+}
+
+/** The problem with value v of a known stage option, if any. */
+function valueProblem(stage: Stage, key: string, v: unknown): string | undefined {
   const dflt = (stage === "pretrain" ? PRETRAIN_BASE : FINETUNE_BASE) as unknown as Record<string, unknown>;
   // The optional keys are all numbers except the optimizer, which has its own check below.
   const optional = (stage === "pretrain" ? PRETRAIN_OPTIONAL : FINETUNE_OPTIONAL).includes(key);
   const want = optional ? 0 : dflt[key];
-  if (key === "optimizer") {
-    if (v !== "adam" && v !== "adamw")
-      fail(`${at}: optimizer must be "adam" or "adamw" (AdamW), got ${JSON.stringify(v)}`);
-  } else if (key === "model") {
-    if (typeof v !== "string" || !isPresetName(v))
-      fail(`${at}: model must be model1 or model2, got ${JSON.stringify(v)}`);
-  } else if (key === "arch") {
-    if (v !== "unetr" && v !== "unet") fail(`${at}: arch must be unetr or unet, got ${JSON.stringify(v)}`);
-  } else if (key === "classWeights") {
+  const got = JSON.stringify(v);
+  if (key === "optimizer")
+    return v === "adam" || v === "adamw" ? undefined : `must be "adam" or "adamw" (AdamW), got ${got}`;
+  if (key === "model")
+    return typeof v === "string" && isPresetName(v) ? undefined : `must be model1 or model2, got ${got}`;
+  if (key === "arch") return v === "unetr" || v === "unet" ? undefined : `must be unetr or unet, got ${got}`;
+  if (key === "classWeights") {
     const ok =
       v === "none" ||
       v === "balanced" ||
       (Array.isArray(v) && v.every((w) => typeof w === "number" && w >= 0));
-    if (!ok) fail(`${at}: classWeights must be "none", "balanced" or a list of non-negative numbers`);
-  } else if (Array.isArray(want)) {
-    if (
-      !Array.isArray(v) ||
-      v.length !== want.length ||
-      !v.every((x) => typeof x === "number" && Number.isFinite(x))
-    )
-      fail(`${at}: ${key} must be a list of ${want.length} numbers, got ${JSON.stringify(v)}`);
-  } else if (typeof want === "number") {
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
-      fail(`${at}: ${key} must be a non-negative number, got ${JSON.stringify(v)}`);
-    if (INTEGER_KEYS.has(key) && !Number.isInteger(v)) fail(`${at}: ${key} must be an integer, got ${v}`);
-    if (POSITIVE_KEYS.has(key) && v === 0) fail(`${at}: ${key} must be positive`);
-    if (key === "maskRatio" && !(v > 0 && v < 1))
-      fail(`${at}: maskRatio must lie strictly between 0 and 1, got ${v}`);
-  } else if (typeof want === "boolean") {
-    if (typeof v !== "boolean") fail(`${at}: ${key} must be true or false, got ${JSON.stringify(v)}`);
+    return ok ? undefined : `must be "none", "balanced" or a list of non-negative numbers, got ${got}`;
   }
+  if (Array.isArray(want)) {
+    const ok =
+      Array.isArray(v) &&
+      v.length === want.length &&
+      v.every((x) => typeof x === "number" && Number.isFinite(x));
+    return ok ? undefined : `must be a list of ${want.length} numbers, got ${got}`;
+  }
+  if (typeof want === "number") {
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+      return `must be a non-negative number, got ${got}`;
+    if (INTEGER_KEYS.has(key) && !Number.isInteger(v)) return `must be an integer, got ${v}`;
+    if (POSITIVE_KEYS.has(key) && v === 0) return "must be positive";
+    if (key === "maskRatio" && !(v > 0 && v < 1)) return `must lie strictly between 0 and 1, got ${v}`;
+  }
+  if (typeof want === "boolean" && typeof v !== "boolean") return `must be true or false, got ${got}`;
+  return undefined;
 }
 
-function checkOptions(
-  stage: "pretrain" | "finetune",
-  o: unknown,
-  at: string,
-  fail: (m: string) => never,
-  budgetHere = false,
-): void {
-  if (!isObject(o)) fail(`${at} must be an object of ${stage} options`);
-  for (const [k, v] of Object.entries(o)) {
+function checkValue(f: Fields, stage: Stage, key: string, v: unknown, at: string): void {
+  const why = valueProblem(stage, key, v);
+  if (why) f.problem(at, why);
+}
+
+/** A stage's options (epochs and maxSteps belong in the budget unless budgetHere). */
+function checkOptions(o: Fields | undefined, stage: Stage, budgetHere = false): void {
+  if (!o) return;
+  for (const [k, v] of Object.entries(o.json)) {
     if (!budgetHere && BUDGET_KEYS.has(k))
-      fail(`${at}.${k}: set epochs and maxSteps in "budget" (or as a grid axis)`);
-    checkOption(stage, k, v, `${at}.${k}`, fail);
+      o.problem(k, `cannot be set here (set epochs and maxSteps in "budget" or as a grid axis)`);
+    else if (checkKey(o, stage, k, k)) checkValue(o, stage, k, v, k);
   }
 }
 
@@ -190,149 +194,193 @@ const SPEC_KEYS = [
 ];
 const SYNTH_KEYS = ["stacks", "tiles", "seed", "channels", "size", "tile", "labelFraction"];
 
-/** Checks a parsed spec; relative data directories are taken from the spec file's folder. */
-export function validateSpec(raw: unknown, file: string): SweepSpec {
-  // Annotated so that TypeScript narrows after each fail() call.
-  const fail: (m: string) => never = (m) => {
-    throw new SpecError(`${file}: ${m}`);
-  };
-  if (!isObject(raw)) fail("a sweep spec must be a JSON object");
-  const s = raw as Record<string, unknown>;
-  for (const k of Object.keys(s))
-    if (!SPEC_KEYS.includes(k)) fail(`unknown key '${k}' (known: ${SPEC_KEYS.join(", ")})`);
-  for (const k of ["title", "description"])
-    if (s[k] !== undefined && typeof s[k] !== "string") fail(`${k} must be a string`);
-  if (s.pretrainOnly !== undefined && typeof s.pretrainOnly !== "boolean")
-    fail("pretrainOnly must be true or false");
-  const pretrainOnly = s.pretrainOnly === true;
-
-  if (!isObject(s.data))
-    fail(
-      `data must be an object: { "synth": { "stacks": N, "tiles": M } } or { "pretrain": DIR, "segmentation": DIR }`,
+/** The data section: synthetic data, or dataset directories relative to the spec file's folder. */
+function checkData(f: Fields, file: string, pretrainOnly: boolean): SweepData {
+  if (!isJsonObject(f.json.data)) {
+    f.problem(
+      "data",
+      `must be an object: { "synth": { "stacks": N, "tiles": M } } or { "pretrain": DIR, "segmentation": DIR }`,
     );
-  const data = s.data as Record<string, unknown>;
-  let resolvedData: SweepData;
-  if (data.synth !== undefined) {
-    if (Object.keys(data).length !== 1) fail("data: synth cannot be combined with dataset directories");
-    if (!isObject(data.synth)) fail("data.synth must be an object");
-    for (const [k, v] of Object.entries(data.synth)) {
-      if (!SYNTH_KEYS.includes(k))
-        fail(`data.synth.${k}: unknown synth option (known: ${SYNTH_KEYS.join(", ")})`);
-      const intOk =
-        k === "labelFraction"
-          ? typeof v === "number" && v > 0 && v <= 1
-          : Number.isInteger(v) && (v as number) >= (k === "seed" ? 0 : 1);
-      if (!intOk) fail(`data.synth.${k}: bad value ${JSON.stringify(v)}`);
-    }
-    resolvedData = { synth: { ...data.synth } };
-  } else {
-    const dirs: { pretrain?: string; segmentation?: string } = {};
-    for (const [k, v] of Object.entries(data)) {
-      if (k !== "pretrain" && k !== "segmentation")
-        fail(`data.${k}: unknown key (synth, pretrain or segmentation)`);
-      if (typeof v !== "string" || !v) fail(`data.${k} must be a dataset directory`);
-      const dir = resolve(dirname(file), v as string);
-      if (!existsSync(join(dir, "dataset.json")))
-        fail(`data.${k}: ${dir} is not a dataset directory (no dataset.json)`);
-      dirs[k as "pretrain" | "segmentation"] = dir;
-    }
-    if (!pretrainOnly && !dirs.segmentation)
-      fail("data.segmentation: a segmentation dataset is needed to fine-tune");
-    resolvedData = dirs;
+    return {};
   }
+  const d = new Fields(f.json.data, f.problems, "data.");
+  if (d.json.synth !== undefined) {
+    if (Object.keys(d.json).length !== 1) d.problem("synth", "cannot be combined with dataset directories");
+    const synth = d.object("synth");
+    if (!synth) return { synth: {} };
+    synth.only(SYNTH_KEYS, "synth option");
+    for (const k of SYNTH_KEYS.filter((k) => k in synth.json)) {
+      if (k !== "labelFraction") synth.int(k, undefined, k === "seed" ? 0 : 1);
+      else if (!(typeof synth.json[k] === "number" && synth.json[k] > 0 && synth.json[k] <= 1))
+        synth.problem(k, `must be a number in (0, 1], got ${JSON.stringify(synth.json[k])}`);
+    }
+    return { synth: { ...synth.json } };
+  }
+  d.only(["synth", "pretrain", "segmentation"]);
+  const dirs: { pretrain?: string; segmentation?: string } = {};
+  for (const k of ["pretrain", "segmentation"] as const) {
+    if (!(k in d.json)) continue;
+    const v = d.text(k);
+    if (typeof v !== "string" || !v) continue;
+    const dir = resolve(dirname(file), v);
+    if (existsSync(join(dir, "dataset.json"))) dirs[k] = dir;
+    else d.problem(k, `must be a dataset directory, but ${dir} has no dataset.json`);
+  }
+  if (!pretrainOnly && !("segmentation" in d.json))
+    d.problem("segmentation", "must name a segmentation dataset: one is needed to fine-tune");
+  return dirs;
+}
 
-  if (s.pretrain !== undefined) checkOptions("pretrain", s.pretrain, "pretrain", fail);
-  if (pretrainOnly && (s.finetune !== undefined || s.recipes !== undefined))
-    fail("a pretrainOnly sweep takes no finetune options or recipes");
-  if (s.finetune !== undefined) checkOptions("finetune", s.finetune, "finetune", fail);
+/** The built-in recipes plus the spec's own, each a set of finetune overrides. */
+function checkRecipes(f: Fields): Record<string, Recipe> {
   const recipes = { ...RECIPES };
-  if (s.recipes !== undefined) {
-    if (!isObject(s.recipes)) fail("recipes must be an object of named finetune overrides");
-    for (const [name, r] of Object.entries(s.recipes)) {
-      if (!isObject(r)) fail(`recipes.${name} must be an object`);
-      const { pretrained, ...opts } = r;
-      if (pretrained !== undefined && typeof pretrained !== "boolean")
-        fail(`recipes.${name}.pretrained must be true or false`);
-      checkOptions("finetune", opts, `recipes.${name}`, fail, true);
-      if (pretrained === true && opts.arch === "unet")
-        fail(`recipes.${name}: a U-Net has no encoder to pre-train`);
-      recipes[name] = r as Recipe;
-    }
+  const rs = f.object("recipes", true);
+  for (const name of Object.keys(rs?.json ?? {})) {
+    const r = rs!.object(name);
+    if (!r) continue;
+    r.bool("pretrained", false);
+    const { pretrained, ...opts } = r.json;
+    checkOptions(new Fields(opts, f.problems, r.at), "finetune", true);
+    if (pretrained === true && opts.arch === "unet")
+      r.problem("pretrained", "cannot be true: a U-Net has no encoder to pre-train");
+    recipes[name] = r.json as Recipe;
   }
+  return recipes;
+}
 
-  if (s.budget !== undefined) {
-    if (!isObject(s.budget)) fail("budget must be an object");
-    for (const [k, v] of Object.entries(s.budget)) {
-      if (k === "scale") {
-        if (typeof v !== "number" || !(v > 0))
-          fail(`budget.scale must be a positive number, got ${JSON.stringify(v)}`);
-        continue;
-      }
-      if (k !== "pretrain" && k !== "finetune")
-        fail(`budget.${k}: unknown key (pretrain, finetune or scale)`);
-      if (!isObject(v)) fail(`budget.${k} must be an object { "epochs": N, "maxSteps": M }`);
-      for (const [bk, bv] of Object.entries(v)) {
-        if (!BUDGET_KEYS.has(bk)) fail(`budget.${k}.${bk}: unknown key (epochs or maxSteps)`);
-        checkOption(k as "pretrain" | "finetune", bk, bv, `budget.${k}.${bk}`, fail);
-      }
-    }
+function checkBudget(f: Fields): void {
+  const b = f.object("budget", true);
+  if (!b) return;
+  b.only(["pretrain", "finetune", "scale"]);
+  const scale = b.json.scale;
+  if (scale != null && !(typeof scale === "number" && scale > 0))
+    b.problem("scale", `must be a positive number, got ${JSON.stringify(scale)}`);
+  for (const stage of ["pretrain", "finetune"] as const) {
+    const s = b.object(stage, true);
+    if (!s) continue;
+    s.only([...BUDGET_KEYS]);
+    for (const [k, v] of Object.entries(s.json)) if (BUDGET_KEYS.has(k)) checkValue(s, stage, k, v, k);
   }
+}
 
-  const setsPretrain = (k: string) =>
-    (isObject(s.pretrain) && s.pretrain[k] !== undefined) ||
-    (Array.isArray(s.grid) ? s.grid : [s.grid]).some((g) => isObject(g) && `pretrain.${k}` in g);
-  if (setsPretrain("lr") && setsPretrain("blr"))
-    fail("pretrain: lr and blr cannot both be set (blr sets lr = blr x batchTiles / 256)");
+/** One grid axis: a non-empty list of distinct values of a known option, recipe or seed. */
+function checkAxis(
+  g: Fields,
+  key: string,
+  values: unknown,
+  pretrainOnly: boolean,
+  recipes: Record<string, Recipe>,
+): void {
+  const at = `["${key}"]`;
+  if (!Array.isArray(values) || values.length === 0) {
+    g.problem(at, "must be a non-empty list of values");
+    return;
+  }
+  if (new Set(values.map(stableJson)).size !== values.length) g.problem(at, "lists a value twice");
+  const [stage, opt, ...rest] = key.split(".");
+  if (key === "seed") {
+    for (const v of values) checkValue(g, "pretrain", "seed", v, at);
+  } else if (key === "recipe") {
+    if (pretrainOnly) g.problem(at, "is not allowed: a pretrainOnly sweep has no recipes");
+    for (const v of values)
+      if (typeof v !== "string" || !Object.hasOwn(recipes, v))
+        g.problem(
+          at,
+          `names an unknown recipe ${JSON.stringify(v)} (known: ${Object.keys(recipes).join(", ")})`,
+        );
+  } else if ((stage === "pretrain" || stage === "finetune") && opt && rest.length === 0) {
+    if (stage === "finetune" && pretrainOnly)
+      g.problem(at, "is not allowed: a pretrainOnly sweep fine-tunes nothing");
+    if (checkKey(g, stage, opt, at)) for (const v of values) checkValue(g, stage, opt, v, at);
+  } else {
+    g.problem(at, `is an unknown axis (use "pretrain.<option>", "finetune.<option>", "seed" or "recipe")`);
+  }
+}
 
-  const grids = Array.isArray(s.grid) ? s.grid : [s.grid];
-  if (grids.length === 0) fail("grid: a list of grids must not be empty");
-  grids.forEach((g, gi) => {
-    const where = Array.isArray(s.grid) ? `grid[${gi}]` : "grid";
-    if (!isObject(g))
-      fail(
-        `${where} must be an object of axes, e.g. { "finetune.featureSize": [32, 64] } (or grid a list of such objects)`,
+/** The grid (an object of axes, or a list of them); returns the grids that are objects. */
+function checkGrids(f: Fields, pretrainOnly: boolean, recipes: Record<string, Recipe>): JsonObject[] {
+  const list = Array.isArray(f.json.grid);
+  const grids: unknown[] = list ? (f.json.grid as unknown[]) : [f.json.grid];
+  if (grids.length === 0) f.problem("grid", "must not be an empty list of grids");
+  return grids.filter((raw, gi): raw is JsonObject => {
+    const where = list ? `grid[${gi}]` : "grid";
+    if (!isJsonObject(raw)) {
+      f.problem(
+        where,
+        `must be an object of axes, e.g. { "finetune.featureSize": [32, 64] } (or grid a list of such objects)`,
       );
-    if ("seed" in g && ("pretrain.seed" in g || "finetune.seed" in g))
-      fail(`${where}: "seed" sets both stages' seeds; drop it or the per-stage seed axis`);
-    for (const [key, values] of Object.entries(g)) {
-      const at = `${where}["${key}"]`;
-      if (!Array.isArray(values) || values.length === 0) fail(`${at} must be a non-empty list of values`);
-      const seen = new Set(values.map(stableJson));
-      if (seen.size !== values.length) fail(`${at} lists a value twice`);
-      const [stage, opt, ...rest] = key.split(".");
-      if (key === "seed") {
-        for (const v of values) checkOption("pretrain", "seed", v, at, fail);
-      } else if (key === "recipe") {
-        if (pretrainOnly) fail(`${at}: a pretrainOnly sweep has no recipes`);
-        for (const v of values)
-          if (typeof v !== "string" || !Object.hasOwn(recipes, v))
-            fail(`${at}: unknown recipe ${JSON.stringify(v)} (known: ${Object.keys(recipes).join(", ")})`);
-      } else if ((stage === "pretrain" || stage === "finetune") && opt && rest.length === 0) {
-        if (stage === "finetune" && pretrainOnly) fail(`${at}: a pretrainOnly sweep fine-tunes nothing`);
-        for (const v of values) checkOption(stage, opt, v, at, fail);
-      } else {
-        fail(`${at}: unknown axis (use "pretrain.<option>", "finetune.<option>", "seed" or "recipe")`);
-      }
+      return false;
     }
+    const g = new Fields(raw, f.problems, where);
+    if ("seed" in raw && ("pretrain.seed" in raw || "finetune.seed" in raw))
+      g.problem('["seed"]', "sets both stages' seeds; drop it or the per-stage seed axis");
+    for (const [key, values] of Object.entries(raw)) checkAxis(g, key, values, pretrainOnly, recipes);
+    return true;
   });
-  if (s.curve !== undefined) {
-    const c = s.curve;
-    if (!isObject(c)) fail(`curve must be an object { "x": AXIS, "xLabel": TEXT }`);
-    for (const k of Object.keys(c))
-      if (!["x", "xLabel", "ignore", "logX"].includes(k))
-        fail(`curve.${k}: unknown key (x, xLabel, ignore or logX)`);
-    const axes = new Set(grids.flatMap((g) => Object.keys(g as object)));
-    if (typeof c.x !== "string" || !axes.has(c.x))
-      fail(`curve.x must be one of the grid's axes (${[...axes].join(", ")}), got ${JSON.stringify(c.x)}`);
-    if (typeof c.xLabel !== "string") fail("curve.xLabel must be a string");
-    if (c.ignore !== undefined && !(Array.isArray(c.ignore) && c.ignore.every((a) => axes.has(a))))
-      fail("curve.ignore must be a list of the grid's axes");
-    if (c.logX !== undefined && typeof c.logX !== "boolean") fail("curve.logX must be true or false");
+}
+
+/** lr and blr (lr = blr x batchTiles / 256) exclude each other, in the base options or the grid. */
+function checkLrBlr(f: Fields): void {
+  const pretrain = f.json.pretrain;
+  const grids = Array.isArray(f.json.grid) ? f.json.grid : [f.json.grid];
+  const sets = (k: string) =>
+    (isJsonObject(pretrain) && pretrain[k] !== undefined) ||
+    grids.some((g) => isJsonObject(g) && `pretrain.${k}` in g);
+  if (sets("lr") && sets("blr"))
+    f.problem("pretrain.lr", "and 'pretrain.blr' cannot both be set (blr sets lr = blr x batchTiles / 256)");
+}
+
+/** The curve plotted from the results; with no grid to take axes from, only the types are checked. */
+function checkCurve(f: Fields, grids: JsonObject[]): void {
+  const c = f.object("curve", true);
+  if (!c) return;
+  c.only(["x", "xLabel", "ignore", "logX"]);
+  const axes = [...new Set(grids.flatMap((g) => Object.keys(g)))];
+  const isAxis = (a: unknown) => typeof a === "string" && (grids.length === 0 || axes.includes(a));
+  if (!isAxis(c.json.x))
+    c.problem("x", `must be one of the grid's axes (${axes.join(", ")}), got ${JSON.stringify(c.json.x)}`);
+  if (typeof c.json.xLabel !== "string")
+    c.problem("xLabel", `must be a string, got ${JSON.stringify(c.json.xLabel)}`);
+  const ignore = c.json.ignore;
+  if (ignore != null && !(Array.isArray(ignore) && ignore.every(isAxis)))
+    c.problem(
+      "ignore",
+      `must be a list of the grid's axes (${axes.join(", ")}), got ${JSON.stringify(ignore)}`,
+    );
+  c.bool("logX", false);
+}
+
+/**
+ * Checks a parsed spec; relative data directories are taken from the spec file's folder. A bad
+ * spec gets one SpecError naming the file and every bad field.
+ */
+export function validateSpec(raw: unknown, file: string): SweepSpec {
+  if (!isJsonObject(raw)) throw new SpecError(`${file}: a sweep spec must be a JSON object`);
+  const f = new Fields(raw);
+  f.only(SPEC_KEYS);
+  for (const k of ["title", "description"])
+    if (raw[k] != null && typeof raw[k] !== "string")
+      f.problem(k, `must be a string, got ${JSON.stringify(raw[k])}`);
+  const pretrainOnly = f.bool("pretrainOnly", false) === true;
+  const data = checkData(f, file, pretrainOnly);
+  checkOptions(f.object("pretrain", true), "pretrain");
+  if (pretrainOnly)
+    for (const k of ["finetune", "recipes"])
+      if (raw[k] != null) f.problem(k, "cannot be set: a pretrainOnly sweep fine-tunes nothing");
+  checkOptions(f.object("finetune", true), "finetune");
+  const recipes = checkRecipes(f);
+  checkBudget(f);
+  checkLrBlr(f);
+  checkCurve(f, checkGrids(f, pretrainOnly, recipes));
+  try {
+    f.fail(file, "sweep spec");
+  } catch (e) {
+    throw new SpecError((e as Error).message);
   }
   return {
-    ...(s as unknown as SweepSpec),
-    data: resolvedData,
-    recipes: s.recipes as Record<string, Recipe> | undefined,
+    ...(raw as unknown as SweepSpec),
+    data,
+    recipes: raw.recipes as Record<string, Recipe> | undefined,
   };
 }
 
