@@ -19,12 +19,12 @@ import { UNETR } from "../models/unetr.js";
 import type { ViTConfig } from "../models/vit.js";
 import { autocast, F, manualSeed, optim, scope, type Tensor, tensor } from "../torch/index.js";
 import { capped, tileTask } from "./batches.js";
-import { DataParallel, holdsRunDir } from "./data-parallel.js";
+import type { DataParallel } from "./data-parallel.js";
 import { paramGroups } from "./param-groups.js";
 import type { PhaseTimer } from "./phases.js";
-import { checkEpochs, inRunDir } from "./run-dir.js";
 import { writeRunInfo } from "./run-info.js";
 import { epochSchedule, trainLoop } from "./trainer.js";
+import { trainingRun } from "./training-run.js";
 
 export type Arch = "unetr" | "unet";
 
@@ -168,17 +168,7 @@ function balancedWeights(counts: number[]): number[] {
  * and writes.
  */
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
-  checkEpochs(o.epochs, o.out);
-  const command = o.arch === "unet" ? "train-unet" : "finetune";
-  const run = { resume: o.resume, overwrite: o.overwrite, command, holder: holdsRunDir() };
-  return inRunDir(o.out, run, async () => {
-    const dp = await DataParallel.fromEnv(o.device);
-    try {
-      return await finetuneOn(o, dp);
-    } finally {
-      await dp?.close();
-    }
-  });
+  return trainingRun(o, o.arch === "unet" ? "train-unet" : "finetune", (dp) => finetuneOn(o, dp));
 }
 
 async function finetuneOn(o: FinetuneOptions, dp: DataParallel | undefined): Promise<FinetuneResult> {

@@ -8,12 +8,12 @@ import { type PresetName, presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
 import { autocast, manualSeed, noGrad, optim, rand, scope, type Tensor } from "../torch/index.js";
 import { capped, tileTask } from "./batches.js";
-import { DataParallel, holdsRunDir } from "./data-parallel.js";
+import type { DataParallel } from "./data-parallel.js";
 import type { PhaseTimer } from "./phases.js";
 import { Progress } from "./progress.js";
-import { checkEpochs, inRunDir } from "./run-dir.js";
 import { writeRunInfo } from "./run-info.js";
 import { epochSchedule, meanLoss, SILENT, trainLoop } from "./trainer.js";
+import { trainingRun } from "./training-run.js";
 
 export interface PretrainOptions {
   data: string;
@@ -137,16 +137,7 @@ type MaeBatch = TileBatch & { globalRows?: number };
  * as one process.
  */
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
-  checkEpochs(o.epochs, o.out);
-  const run = { resume: o.resume, overwrite: o.overwrite, command: "pretrain", holder: holdsRunDir() };
-  return inRunDir(o.out, run, async () => {
-    const dp = await DataParallel.fromEnv(o.device);
-    try {
-      return await pretrainOn(o, dp);
-    } finally {
-      await dp?.close();
-    }
-  });
+  return trainingRun(o, "pretrain", (dp) => pretrainOn(o, dp));
 }
 
 async function pretrainOn(o: PretrainOptions, dp: DataParallel | undefined): Promise<PretrainResult> {
