@@ -76,37 +76,6 @@ OP(l1Loss) { return a.ret(at::l1_loss(a.t(0), a.t(1), reduction(a.s(2)))); }
 // ---- optimisers ------------------------------------------------------------
 // Gradients are read from each parameter's .grad; parameters without one are skipped.
 
-// adamStep(params, expAvgs, expAvgSqs, steps, lr, beta1, beta2, eps, weightDecay, decoupled)
-// Follows torch.optim.Adam / AdamW (single-tensor path) exactly; each parameter's step count is a
-// 0-d float64 CPU tensor (as in PyTorch's optimizer state), advanced only when it has a gradient.
-OP(adamStep) {
-  c10::AutoGradMode ng(false);
-  auto params = a.tensors(0), m = a.tensors(1), v = a.tensors(2), steps = a.tensors(3);
-  double lr = a.d(4), b1 = a.d(5), b2 = a.d(6), eps = a.d(7), wd = a.d(8);
-  bool decoupled = a.b(9);
-  if (m.size() != params.size() || v.size() != params.size() || steps.size() != params.size())
-    throw std::invalid_argument("adamStep: parameter and state lists differ in length");
-  for (size_t k = 0; k < params.size(); k++) {
-    auto& p = params[k];
-    Tensor g = p.grad();
-    if (!g.defined()) continue;
-    steps[k].add_(1);
-    double step = steps[k].item<double>();
-    double bc1 = 1 - std::pow(b1, step), bc2sqrt = std::sqrt(1 - std::pow(b2, step));
-    if (wd != 0) {
-      if (decoupled)
-        p.mul_(1 - lr * wd);
-      else
-        g = g.add(p, wd);
-    }
-    m[k].lerp_(g, 1 - b1);
-    v[k].mul_(b2).addcmul_(g, g, 1 - b2);
-    auto denom = (v[k].sqrt() / bc2sqrt).add_(eps);
-    p.addcdiv_(m[k], denom, -lr / bc1);
-  }
-  return a.none();
-}
-
 // clipGradNorm(params, maxNorm): scales grads in place so their global L2 norm is at most maxNorm;
 // returns the norm before clipping.
 OP(clipGradNorm) {

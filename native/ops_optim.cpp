@@ -35,6 +35,25 @@ void exactStep(Tensor& p, Tensor g, Tensor& m, Tensor& v, double step, double lr
 
 }  // namespace
 
+// adamStep(params, expAvgs, expAvgSqs, steps, lr, beta1, beta2, eps, weightDecay, decoupled)
+// Follows torch.optim.Adam / AdamW (single-tensor path) exactly; each parameter's step count is a
+// 0-d float64 CPU tensor (as in PyTorch's optimizer state), advanced only when it has a gradient.
+OP(adamStep) {
+  c10::AutoGradMode ng(false);
+  auto params = a.tensors(0), m = a.tensors(1), v = a.tensors(2), steps = a.tensors(3);
+  double lr = a.d(4), b1 = a.d(5), b2 = a.d(6), eps = a.d(7), wd = a.d(8);
+  bool decoupled = a.b(9);
+  if (m.size() != params.size() || v.size() != params.size() || steps.size() != params.size())
+    throw std::invalid_argument("adamStep: parameter and state lists differ in length");
+  for (size_t k = 0; k < params.size(); k++) {
+    Tensor g = params[k].grad();
+    if (!g.defined()) continue;
+    steps[k].add_(1);
+    exactStep(params[k], g, m[k], v[k], steps[k].item<double>(), lr, b1, b2, eps, wd, decoupled);
+  }
+  return a.none();
+}
+
 // fusedAdamStep(params, expAvgs, expAvgSqs, steps, lr, beta1, beta2, eps, weightDecay, decoupled)
 // Same contract as adamStep (steps: 0-d float64 CPU tensors, advanced only for parameters with a
 // gradient); CPU float32 contiguous parameters go through at::_fused_adam_ / _fused_adamw_ in one
