@@ -8,19 +8,5 @@ if [ -f "${GLOO_INCLUDE:-/usr/include}/gloo/config.h" ]; then
   echo "gloo headers: ${GLOO_INCLUDE:-/usr/include}/gloo"
   exit 0
 fi
-if ! command -v apt-get >/dev/null; then
-  echo "install-gloo.sh: no apt-get here; install Gloo's headers (gloo/config.h) and set GLOO_INCLUDE" >&2
-  exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if ! command -v sudo >/dev/null; then
-    echo "install-gloo.sh: installing libgloo-dev needs root (or sudo)" >&2
-    exit 1
-  fi
-  SUDO="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends libgloo-dev
+bash "$(dirname "$0")/apt-install.sh" install-gloo.sh libgloo-dev
 echo "gloo headers: /usr/include/gloo"
