@@ -2,25 +2,7 @@
 // split among the workers, a worker count below 1, --devices with --shard.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Command } from "commander";
-import { commands } from "../../src/cli/commands/index.js";
-
-/** Parses args as the hemoseg CLI does, in this process; resolves to the error it throws. */
-async function parseError(args: string[]): Promise<Error | null> {
-  const program = new Command("hemoseg");
-  for (const register of commands) register(program);
-  const quiet = (c: Command) => {
-    c.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
-    for (const s of c.commands) quiet(s);
-  };
-  quiet(program);
-  try {
-    await program.parseAsync(args, { from: "user" });
-    return null;
-  } catch (e) {
-    return e as Error;
-  }
-}
+import { parseError } from "./parse-error.js";
 
 test("--nproc refuses a global batch that does not split among the workers, naming both", async () => {
   const pre = await parseError([

@@ -4,27 +4,9 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Command } from "commander";
-import { commands } from "../../src/cli/commands/index.js";
 import { describeSpec, parseNumber, parseNumberList } from "../../src/cli/numeric.js";
+import { parseError } from "../cli/parse-error.js";
 import { runCli, tempDir } from "./child.js";
-
-/** Parses args as the hemoseg CLI does, in this process; resolves to the error it throws. */
-async function parseError(args: string[]): Promise<Error | null> {
-  const program = new Command("hemoseg");
-  for (const register of commands) register(program);
-  const quiet = (c: Command) => {
-    c.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
-    for (const s of c.commands) quiet(s);
-  };
-  quiet(program);
-  try {
-    await program.parseAsync(args, { from: "user" });
-    return null;
-  } catch (e) {
-    return e as Error;
-  }
-}
 
 test("parseNumber takes plain decimals in range and refuses everything else naming the option", () => {
   assert.equal(parseNumber("--epochs", "12", { integer: true, min: 1 }), 12);
