@@ -202,7 +202,14 @@ static Napi::Value dispatch(const Napi::CallbackInfo& info) {
   }
 }
 
+void installCpuAllocator();  // alloc_cpu.cpp
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  try {
+    installCpuAllocator();
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
   for (auto& [name, fn] : registry())
     exports.Set(name, Napi::Function::New(env, dispatch, name, reinterpret_cast<void*>(fn)));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));

@@ -2,6 +2,7 @@
 import type { Device, DType, TypedArray } from "./dtype.js";
 import { dtypeOf } from "./dtype.js";
 import { N } from "./native.js";
+import type { CpuCacheStats } from "./ops.js";
 import { Tensor } from "./tensor.js";
 
 export interface Options {
@@ -148,6 +149,17 @@ export function getNumThreads(): number {
 }
 export function liveTensors(): number {
   return N.liveTensors();
+}
+/**
+ * The caching CPU allocator's counters: live and cached bytes, hits and misses (freed blocks of
+ * 64 KiB and more are kept for reuse; HEMOSEG_CPU_CACHE_MB caps them, 0 turns the cache off).
+ */
+export function cpuCacheStats(): CpuCacheStats {
+  return N.cpuCacheStats();
+}
+/** Frees every cached CPU block back to the OS (live tensors are untouched). */
+export function emptyCpuCache(): void {
+  N.emptyCpuCache();
 }
 export const cuda = {
   isAvailable: (): boolean => N.cudaIsAvailable(),

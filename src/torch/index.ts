@@ -5,6 +5,7 @@ export * from "./dtype.js";
 export * as F from "./functional.js";
 export { nativeInfo } from "./native.js";
 export * as nn from "./nn/index.js";
+export type { CpuCacheStats } from "./ops.js";
 export * as optim from "./optim/index.js";
 export { dispose, keep, scope } from "./scope.js";
 export { type Dims, Tensor } from "./tensor.js";

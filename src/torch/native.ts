@@ -45,6 +45,8 @@ function load(): { ops: NativeOps; info: NativeInfo } {
   try {
     ops = createRequire(import.meta.url)(addon) as NativeOps;
   } catch (e) {
+    // A bad setting the addon reads at load (HEMOSEG_CPU_CACHE_MB) names itself; no rebuild needed.
+    if ((e as Error).message.startsWith("HEMOSEG_")) throw new Error(`hemoseg: ${(e as Error).message}`);
     throw new Error(
       `hemoseg: cannot load the addon built against libtorch ${info.version} at ${info.libtorch}: ` +
         `${(e as Error).message}. If libtorch changed, run scripts/setup.sh to rebuild.`,

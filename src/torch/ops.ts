@@ -25,6 +25,25 @@ type NormOp = (
   n7: number,
 ) => Handle;
 
+/** The caching CPU allocator's counters (native/alloc_cpu.cpp); all zero when it is off. */
+export interface CpuCacheStats {
+  /** False when HEMOSEG_CPU_CACHE_MB=0 left libtorch's own allocator in place. */
+  enabled: boolean;
+  /** The most bytes the free list may hold. */
+  limitBytes: number;
+  /** Bytes held by live allocations (blocks of 64 KiB and more at their 4 KiB-rounded size). */
+  allocatedBytes: number;
+  peakAllocatedBytes: number;
+  /** Bytes of freed blocks kept for reuse, and how many blocks. */
+  cachedBytes: number;
+  cachedBlocks: number;
+  /** Requests of 64 KiB and more served from the free list, and those that were not. */
+  hits: number;
+  misses: number;
+  /** Cached blocks freed to the OS to stay under limitBytes. */
+  evictions: number;
+}
+
 export interface NativeOps {
   readonly torchVersion: string;
   abs(t0: Handle): Handle;
@@ -107,6 +126,7 @@ export interface NativeOps {
     n4: number,
     n5: number,
   ): Handle;
+  cpuCacheStats(): CpuCacheStats;
   cudaDeviceCount(): number;
   cudaIsAvailable(): boolean;
   cudaSynchronize(): void;
@@ -147,6 +167,7 @@ export interface NativeOps {
   einsum(s0: string, ts1: Handle[]): Handle;
   embedding(t0: Handle, t1: Handle): Handle;
   empty(ints0: number[], dtype1?: DType | null, s2?: string | null): Handle;
+  emptyCpuCache(): void;
   eq(t0: Handle, t1: Handle, n2?: number | null): Handle;
   eqS(t0: Handle, n1: number): Handle;
   erf(t0: Handle): Handle;
@@ -377,6 +398,7 @@ export const NATIVE_OPS = Object.keys({
   copyFromBuffer: 1,
   cos: 1,
   crossEntropy: 1,
+  cpuCacheStats: 1,
   cudaDeviceCount: 1,
   cudaIsAvailable: 1,
   cudaSynchronize: 1,
@@ -400,6 +422,7 @@ export const NATIVE_OPS = Object.keys({
   einsum: 1,
   embedding: 1,
   empty: 1,
+  emptyCpuCache: 1,
   eq: 1,
   eqS: 1,
   erf: 1,
