@@ -61,6 +61,9 @@ struct Args {
   Napi::Value none() const { return env.Undefined(); }
 };
 
+/** A linear layer x W^T + b: oneDNN for CPU float32 (linear_onednn.cpp), else at::linear. */
+at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const std::optional<at::Tensor>& b);
+
 using OpFn = Napi::Value (*)(Args&);
 struct Registrar {
   Registrar(const char* name, OpFn fn);

@@ -106,6 +106,6 @@ OP(allclose) { return Napi::Boolean::New(a.env, at::allclose(a.t(0), a.t(1), a.d
 OP(matmul) { return a.ret(at::matmul(a.t(0), a.t(1))); }
 OP(bmm) { return a.ret(at::bmm(a.t(0), a.t(1))); }
 OP(mm) { return a.ret(at::mm(a.t(0), a.t(1))); }
-OP(linear) { return a.ret(at::linear(a.t(0), a.t(1), a.optT(2))); }
+OP(linear) { return a.ret(hemoseg::linear(a.t(0), a.t(1), a.optT(2))); }
 OP(einsum) { return a.ret(at::einsum(a.s(0), a.tensors(1))); }
 OP(outer) { return a.ret(at::outer(a.t(0), a.t(1))); }

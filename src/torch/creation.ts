@@ -147,6 +147,14 @@ export function setNumThreads(n: number): void {
 export function getNumThreads(): number {
   return N.getNumThreads();
 }
+/**
+ * Which GEMMs run CPU float32 linear layers, forward and backward: "onednn" (the default where
+ * libtorch has it; faster than MKL's sgemm on AMD CPUs) or "aten" (at::linear, as eager PyTorch;
+ * also the environment's HEMOSEG_ONEDNN_LINEAR=0). With an argument, switches and returns it.
+ */
+export function linearBackend(set?: "onednn" | "aten"): "onednn" | "aten" {
+  return N.linearBackend(set ?? null) as "onednn" | "aten";
+}
 export function liveTensors(): number {
   return N.liveTensors();
 }

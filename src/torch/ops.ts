@@ -236,6 +236,7 @@ export interface NativeOps {
   leakyRelu(t0: Handle, n1: number): Handle;
   leS(t0: Handle, n1: number): Handle;
   linear(t0: Handle, t1: Handle, t2?: Handle | null): Handle;
+  linearBackend(s0?: string | null): string;
   linspace(n0: number, n1: number, n2: number, dtype3?: DType | null, s4?: string | null): Handle;
   liveTensors(): number;
   log(t0: Handle): Handle;
@@ -467,6 +468,7 @@ export const NATIVE_OPS = Object.keys({
   leakyRelu: 1,
   leS: 1,
   linear: 1,
+  linearBackend: 1,
   linspace: 1,
   liveTensors: 1,
   log: 1,
