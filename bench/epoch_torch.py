@@ -5,7 +5,8 @@ Usage: epoch_torch.py SPEC_JSON
 SPEC: {"variant": "mae-hf"|"mae-plain"|"unetr-hf"|"unetr-plain"|"unet", "mode": "epoch"|"step",
        "config": HF ViT/ViTMAE config, "batch", "threads", "lr", "betas", "seed",
        epoch mode: "data" (dataset dir), "max_steps" (0: whole train split), "tile";
-       step mode: "channels", "tile", "steps", "warmup"; segmentation: "classes", "feature_size"}
+       step mode: "channels", "tile", "steps", "warmup", "profile_ops" (optional: torch.profiler
+       over the timed steps, its per-op table in "op_profile"); segmentation: "classes", "feature_size"}
 Data: numpy memmaps of images.npy / masks.npy, the train split's tiles in a seeded shuffled order,
 random horizontal/vertical flips (image and mask together), per-channel (x - mean) / std.
 Optimiser: torch.optim.Adam(fused=True). The loss is read (.item()) every step, as usual.
@@ -109,13 +110,21 @@ def main():
         x = torch.randn(b, ch, t, t)
         y = torch.randint(0, spec["classes"], (b, t, t)) if seg else None
         times = []
+        prof = None
         for i in range(spec["warmup"] + spec["steps"]):
+            if spec.get("profile_ops") and i == spec["warmup"]:
+                from op_profile_torch import OpProfile
+
+                prof = OpProfile()
+                prof.start()
             t0 = time.perf_counter()
             step(x, y)
             if i >= spec["warmup"]:
                 times.append(time.perf_counter() - t0)
         s = sorted(times)[len(times) // 2]
         out = {"images_per_s": b / s, "step_s": s}
+        if prof:
+            out["op_profile"] = prof.stop(spec["steps"], sum(times))
     else:
         tiles = Tiles(spec["data"], spec["tile"], seg)
         images = steps = 0

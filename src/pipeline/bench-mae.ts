@@ -8,8 +8,20 @@ import { UsageError } from "../errors.js";
 import { vitMaeConfigToHF } from "../models/hf-config.js";
 import { presetConfig } from "../models/presets.js";
 import { ViTMAEForPreTraining } from "../models/vitmae.js";
-import { autocast, cuda, keep, nativeInfo, optim, randn, scope } from "../torch/index.js";
-import { runTorchSpec, stepSpec } from "./bench-torch.js";
+import {
+  autocast,
+  cuda,
+  getNumThreads,
+  keep,
+  nativeInfo,
+  optim,
+  randn,
+  scope,
+  startOpProfile,
+  stopOpProfile,
+} from "../torch/index.js";
+import { runTorchSpec, spread, stepSpec } from "./bench-torch.js";
+import { mergeOpTables, type OpTable, opProfiles, opTableFromPython } from "./op-profile.js";
 
 /** The shape of the benchmarked ViTMAE and of its training step. */
 export interface MaeBenchOptions {
@@ -21,15 +33,21 @@ export interface MaeBenchOptions {
   channels: number;
   tile: number;
   bf16: boolean;
+  /** Profile the timed steps op by op (libtorch's profiler; torch.profiler on the PyTorch side). */
+  profileOps?: boolean;
+}
+
+/** One run's throughput, and its op table when profiled. */
+export interface StepBench {
+  images_per_s: number;
+  step_s: number;
+  ops?: OpTable;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median seconds per ViTMAE training step (forward, backward, Adam) in hemoseg, and images/s. */
-export function benchHemoseg(
-  o: MaeBenchOptions,
-  device: "cpu" | "cuda",
-): { images_per_s: number; step_s: number } {
+export function benchHemoseg(o: MaeBenchOptions, device: "cpu" | "cuda"): StepBench {
   const cfg = presetConfig(o.model, { patchSize: o.patch, numChannels: o.channels, imageSize: o.tile });
   const model = new ViTMAEForPreTraining(cfg).to(device).train();
   const opt = new optim.Adam(model.parameters(), { lr: 1e-5, betas: [0.9, 0.95] });
@@ -37,6 +55,7 @@ export function benchHemoseg(
   const sync = () => device === "cuda" && cuda.synchronize();
   const times: number[] = [];
   for (let i = 0; i < o.warmup + o.steps; i++) {
+    if (o.profileOps && i === o.warmup) startOpProfile();
     sync();
     const t0 = performance.now();
     scope(() => {
@@ -50,11 +69,26 @@ export function benchHemoseg(
     sync();
     if (i >= o.warmup) times.push((performance.now() - t0) / 1000);
   }
+  const ops = o.profileOps ? stepOpTable(times) : undefined;
   opt.dispose();
   model.dispose();
   x.dispose();
   const step = median(times);
-  return { images_per_s: o.batch / step, step_s: step };
+  return { images_per_s: o.batch / step, step_s: step, ops };
+}
+
+/** Stops the op profiler started before the timed steps: their table. */
+export function stepOpTable(times: number[]): OpTable {
+  return { steps: times.length, wallMs: times.reduce((a, b) => a + b, 0) * 1000, ops: stopOpProfile() };
+}
+
+/** A PyTorch run's JSON line as a StepBench (its op table, if it printed one). */
+export function torchStepBench(out: Record<string, unknown>, source: string): StepBench {
+  return {
+    images_per_s: out.images_per_s as number,
+    step_s: out.step_s as number,
+    ops: out.op_profile === undefined ? undefined : opTableFromPython(out.op_profile, source),
+  };
 }
 
 /** The Python whose torch package is this build's libtorch (else .venv's or python3), for PyTorch baselines. */
@@ -75,26 +109,76 @@ export function pythonWithTorch(): string {
 }
 
 /** The same step in Hugging Face's ViTMAE on PyTorch (bench/mae_torch.py). */
-export function benchPytorch(o: MaeBenchOptions, device: string): { images_per_s: number; step_s: number } {
+export function benchPytorch(o: MaeBenchOptions, device: string): StepBench {
   const cfg = presetConfig(o.model, { patchSize: o.patch, numChannels: o.channels, imageSize: o.tile });
   const dir = mkdtempSync(join(tmpdir(), "hemoseg-bench-"));
   try {
     const cfgPath = join(dir, "config.json");
     writeFileSync(cfgPath, JSON.stringify(vitMaeConfigToHF(cfg)));
     const script = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bench", "mae_torch.py");
-    const args = [script, cfgPath, o.batch, o.steps, o.warmup, device, o.bf16 ? 1 : 0].map(String);
-    const out = execFileSync(pythonWithTorch(), args, {
+    const args = [script, cfgPath, o.batch, o.steps, o.warmup, device, o.bf16 ? 1 : 0, o.profileOps ? 1 : 0];
+    const out = execFileSync(pythonWithTorch(), args.map(String), {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
     });
-    return JSON.parse(out.trim().split("\n").pop()!);
+    return torchStepBench(JSON.parse(out.trim().split("\n").pop()!), "bench/mae_torch.py");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** The same step in a plain-PyTorch MAE (facebookresearch/mae layout; bench/torch_models.py), CPU fp32. */
-export function benchPlainPytorch(o: MaeBenchOptions): { images_per_s: number } {
+export function benchPlainPytorch(o: MaeBenchOptions): StepBench {
   const cfg = presetConfig(o.model, { patchSize: o.patch, numChannels: o.channels, imageSize: o.tile });
-  return runTorchSpec(stepSpec(o, "mae-plain", 1e-5, vitMaeConfigToHF(cfg)));
+  return torchStepBench(
+    runTorchSpec(stepSpec(o, "mae-plain", 1e-5, vitMaeConfigToHF(cfg))),
+    "bench/epoch_torch.py",
+  );
+}
+
+/**
+ * `hemoseg bench mae`: rounds of hemoseg's step, and with againstPytorch Hugging Face's and (CPU
+ * fp32) the plain MAE's in turn; medians, per-round ratios to the faster PyTorch, and with
+ * profileOps each side's op profile over all its rounds (op_profile).
+ */
+export function benchMae(
+  o: MaeBenchOptions & { rounds: number; againstPytorch: boolean },
+  device: "cpu" | "cuda",
+): Record<string, unknown> {
+  const ours: number[] = [];
+  const hf: number[] = [];
+  const plain: number[] = [];
+  const tables: Record<string, OpTable> = {};
+  const take = (name: string, into: number[], r: StepBench) => {
+    into.push(r.images_per_s);
+    if (r.ops) tables[name] = mergeOpTables(tables[name], r.ops);
+  };
+  for (let r = 0; r < o.rounds; r++) {
+    take("hemoseg", ours, benchHemoseg(o, device));
+    if (!o.againstPytorch) continue;
+    take("pytorch-hf", hf, benchPytorch(o, device));
+    if (device === "cpu" && !o.bf16) take("pytorch-plain", plain, benchPlainPytorch(o));
+  }
+  const row: Record<string, unknown> = {
+    model: o.model,
+    patch: o.patch,
+    batch: o.batch,
+    device,
+    bf16: o.bf16,
+    threads: device === "cpu" ? getNumThreads() : undefined,
+    libtorch: nativeInfo.version,
+    rounds: o.rounds,
+    images_per_s: spread(ours).median,
+  };
+  if (o.rounds > 1) row.images_per_s_spread = spread(ours);
+  if (o.againstPytorch) {
+    row.pytorch_images_per_s = spread(hf).median;
+    if (plain.length) row.pytorch_plain_images_per_s = spread(plain).median;
+    const best = Math.max(spread(hf).median, plain.length ? spread(plain).median : 0);
+    row.ratio = +((row.images_per_s as number) / best).toFixed(3);
+    const perRound = ours.map((v, i) => v / Math.max(hf[i], plain[i] ?? 0));
+    row.ratio_per_round = spread(perRound);
+  }
+  if (o.profileOps) row.op_profile = opProfiles(tables);
+  return row;
 }

@@ -4,8 +4,10 @@ import { vitConfigToHF } from "../models/hf-config.js";
 import { type PresetName, presetConfig } from "../models/presets.js";
 import { BasicUNet, DEFAULT_UNET_FEATURES } from "../models/unet.js";
 import { UNETR } from "../models/unetr.js";
-import { F, getNumThreads, keep, optim, randint, randn, scope } from "../torch/index.js";
+import { F, getNumThreads, keep, optim, randint, randn, scope, startOpProfile } from "../torch/index.js";
+import { type StepBench, stepOpTable, torchStepBench } from "./bench-mae.js";
 import { alternate, runTorchSpec, stepSpec, summarise } from "./bench-torch.js";
+import { mergeOpTables, type OpTable, opProfiles } from "./op-profile.js";
 
 export interface SegBenchOptions {
   arch: "unetr" | "unet";
@@ -20,12 +22,14 @@ export interface SegBenchOptions {
   warmup: number;
   rounds: number;
   pytorch: string[];
+  /** Profile the timed steps op by op on every side. */
+  profileOps?: boolean;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Images/s of hemoseg's training step (forward, cross-entropy, backward, Adam), median of steps. */
-export function segStepHemoseg(o: SegBenchOptions): number {
+export function segStepHemoseg(o: SegBenchOptions): StepBench {
   const vit = presetConfig(o.model, { patchSize: o.patch, numChannels: o.channels, imageSize: o.tile });
   const model =
     o.arch === "unetr"
@@ -37,6 +41,7 @@ export function segStepHemoseg(o: SegBenchOptions): number {
   const y = keep(randint(0, o.classes, [o.batch, o.tile, o.tile]));
   const times: number[] = [];
   for (let i = 0; i < o.warmup + o.steps; i++) {
+    if (o.profileOps && i === o.warmup) startOpProfile();
     const t0 = performance.now();
     scope(() => {
       opt.zeroGrad();
@@ -47,11 +52,13 @@ export function segStepHemoseg(o: SegBenchOptions): number {
     });
     if (i >= o.warmup) times.push((performance.now() - t0) / 1000);
   }
+  const ops = o.profileOps ? stepOpTable(times) : undefined;
   opt.dispose();
   model.dispose();
   x.dispose();
   y.dispose();
-  return o.batch / median(times);
+  const step = median(times);
+  return { images_per_s: o.batch / step, step_s: step, ops };
 }
 
 export function segStepSpec(o: SegBenchOptions, variant: string): Record<string, unknown> {
@@ -63,13 +70,30 @@ export function segStepSpec(o: SegBenchOptions, variant: string): Record<string,
   };
 }
 
-/** Alternating rounds of hemoseg's step and each PyTorch variant's; images/s. */
+/**
+ * Alternating rounds of hemoseg's step and each PyTorch variant's; images/s, and with profileOps
+ * each side's op profile over all its rounds (op_profile; formatOpProfiles prints them).
+ */
 export function benchSeg(
   o: SegBenchOptions,
   onRun?: (name: string, round: number, imagesPerS: number) => void,
 ): Record<string, unknown> {
-  const runners: Record<string, () => number> = { hemoseg: () => segStepHemoseg(o) };
-  for (const v of o.pytorch) runners[v] = () => runTorchSpec(segStepSpec(o, v)).images_per_s;
+  const tables: Record<string, OpTable> = {};
+  const run = (name: string, f: () => StepBench) => () => {
+    const r = f();
+    if (r.ops) tables[name] = mergeOpTables(tables[name], r.ops);
+    return r.images_per_s;
+  };
+  const runners: Record<string, () => number> = { hemoseg: run("hemoseg", () => segStepHemoseg(o)) };
+  for (const v of o.pytorch)
+    runners[v] = run(v, () => torchStepBench(runTorchSpec(segStepSpec(o, v)), "bench/epoch_torch.py"));
   const got = alternate(runners, o.rounds, onRun);
-  return { arch: o.arch, threads: getNumThreads(), batch: o.batch, images_per_s: summarise(got) };
+  const res: Record<string, unknown> = {
+    arch: o.arch,
+    threads: getNumThreads(),
+    batch: o.batch,
+    images_per_s: summarise(got),
+  };
+  if (o.profileOps) res.op_profile = opProfiles(tables);
+  return res;
 }

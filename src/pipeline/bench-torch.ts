@@ -80,12 +80,12 @@ export function summarise(got: Record<string, number[]>, ours = "hemoseg"): Reco
 
 /** The fields every PyTorch training-step spec shares (bench/epoch_torch.py's "step" mode). */
 export function stepSpec(
-  o: { batch: number; channels: number; tile: number; steps: number; warmup: number },
+  o: { batch: number; channels: number; tile: number; steps: number; warmup: number; profileOps?: boolean },
   variant: string,
   lr: number,
   config: Record<string, unknown>,
 ): Record<string, unknown> {
-  const { batch, channels, tile, steps, warmup } = o;
+  const { batch, channels, tile, steps, warmup, profileOps } = o;
   return {
     variant,
     mode: "step",
@@ -99,5 +99,6 @@ export function stepSpec(
     seed: 0,
     lr,
     betas: [0.9, 0.95],
+    profile_ops: profileOps ?? false,
   };
 }

@@ -6,6 +6,8 @@ export * as F from "./functional.js";
 export { nativeInfo } from "./native.js";
 export * as nn from "./nn/index.js";
 export type { CpuCacheStats } from "./ops.js";
+export { OP_CATEGORIES, type OpCategory, opCategory } from "./op-category.js";
 export * as optim from "./optim/index.js";
+export { type OpStat, profileOps, startOpProfile, stopOpProfile } from "./profiler.js";
 export { dispose, keep, scope } from "./scope.js";
 export { type Dims, Tensor } from "./tensor.js";

@@ -288,6 +288,10 @@ export interface NativeOps {
   pow(t0: Handle, t1: Handle, n2?: number | null): Handle;
   powS(t0: Handle, n1: number): Handle;
   prod(t0: Handle, n1?: number | null, flag2?: boolean | null): Handle;
+  /** libtorch's op profiler (native/ops_profile.cpp): start recording CPU ops. */
+  profilerStart(): void;
+  /** Stop it: per-op calls, inclusive and self nanoseconds, largest self time first. */
+  profilerStop(): { name: string; calls: number; totalNs: number; selfNs: number }[];
   rand(ints0: number[], dtype1?: DType | null, s2?: string | null): Handle;
   randint(n0: number, n1: number, ints2: number[], dtype3?: DType | null, s4?: string | null): Handle;
   randn(ints0: number[], dtype1?: DType | null, s2?: string | null): Handle;
@@ -513,6 +517,8 @@ export const NATIVE_OPS = Object.keys({
   pow: 1,
   powS: 1,
   prod: 1,
+  profilerStart: 1,
+  profilerStop: 1,
   rand: 1,
   randint: 1,
   randn: 1,

@@ -3,15 +3,9 @@
 import type { Command } from "commander";
 import { isPresetName } from "../../models/presets.js";
 import { benchEpoch, type EpochTask, PYTORCH_VARIANTS } from "../../pipeline/bench-epoch.js";
-import {
-  benchHemoseg,
-  benchPlainPytorch,
-  benchPytorch,
-  type MaeBenchOptions,
-} from "../../pipeline/bench-mae.js";
+import { benchMae, type MaeBenchOptions } from "../../pipeline/bench-mae.js";
 import { benchSeg } from "../../pipeline/bench-seg.js";
-import { spread } from "../../pipeline/bench-torch.js";
-import { getNumThreads, nativeInfo } from "../../torch/index.js";
+import { formatOpProfiles, type OpProfile } from "../../pipeline/op-profile.js";
 import { applyCommon, type CommonOptions, UsageError, withCommon } from "../common.js";
 import { intOption } from "../numeric.js";
 
@@ -23,6 +17,13 @@ interface Opts extends CommonOptions, MaeBenchOptions {
 
 const progress = (name: string, round: number, v: number) =>
   process.stderr.write(`round ${round + 1}: ${name} ${v.toFixed(2)} images/s\n`);
+
+function printOpProfiles(p: unknown): void {
+  if (p)
+    console.log(
+      `\nOp-level profile (self time per step; share of the step's wall time):\n\n${formatOpProfiles(p as Record<string, OpProfile>)}`,
+    );
+}
 
 function preset(name: string): "model1" | "model2" {
   if (!isPresetName(name)) throw new UsageError(`--model must be model1 or model2, not '${name}'`);
@@ -48,39 +49,12 @@ export function registerBench(program: Command): void {
       "also run Hugging Face's ViTMAE and a plain-PyTorch MAE and print the ratio to the faster",
       false,
     )
+    .option("--profile-ops", "profile the timed steps op by op (libtorch's / torch.profiler)", false)
     .action((o: Opts) => {
       const device = applyCommon(o);
-      const ours: number[] = [];
-      const hf: number[] = [];
-      const plain: number[] = [];
-      for (let r = 0; r < o.rounds; r++) {
-        ours.push(benchHemoseg(o, device).images_per_s);
-        if (!o.againstPytorch) continue;
-        hf.push(benchPytorch(o, device).images_per_s);
-        if (device === "cpu" && !o.bf16) plain.push(benchPlainPytorch(o).images_per_s);
-      }
-      const row: Record<string, unknown> = {
-        model: o.model,
-        patch: o.patch,
-        batch: o.batch,
-        device,
-        bf16: o.bf16,
-        threads: device === "cpu" ? getNumThreads() : undefined,
-        libtorch: nativeInfo.version,
-        rounds: o.rounds,
-        images_per_s: spread(ours).median,
-      };
-      if (o.rounds > 1) row.images_per_s_spread = spread(ours);
-      if (o.againstPytorch) {
-        row.pytorch_images_per_s = spread(hf).median;
-        if (plain.length) row.pytorch_plain_images_per_s = spread(plain).median;
-        const best = Math.max(spread(hf).median, plain.length ? spread(plain).median : 0);
-        row.ratio = +((row.images_per_s as number) / best).toFixed(3);
-        const perRound = ours.map((v, i) => v / Math.max(hf[i], plain[i] ?? 0));
-        row.ratio_per_round = spread(perRound);
-      }
+      const row = benchMae(o, device);
       if (o.json) console.log(JSON.stringify(row));
-      else
+      else {
         console.log(
           `ViTMAE ${o.model} patch ${o.patch} batch ${o.batch} on ${device}${o.bf16 ? " (bf16)" : ""}: ` +
             `${row.images_per_s} images/s` +
@@ -88,6 +62,8 @@ export function registerBench(program: Command): void {
               ? `; PyTorch HF transformers ${row.pytorch_images_per_s}, plain ${row.pytorch_plain_images_per_s ?? "-"} images/s; ratio ${row.ratio}`
               : ""),
         );
+        printOpProfiles(row.op_profile);
+      }
     });
 
   for (const arch of ["unetr", "unet"] as const) {
@@ -107,6 +83,7 @@ export function registerBench(program: Command): void {
       .addOption(intOption("--rounds <n>", "alternating rounds", { min: 1 }, 3))
       .option("--json", "print one JSON line", false)
       .option("--against-pytorch", "also run the same layout in plain PyTorch, alternating", false)
+      .option("--profile-ops", "profile the timed steps op by op (libtorch's / torch.profiler)", false)
       .action((o: Record<string, unknown> & CommonOptions) => {
         const device = applyCommon(o);
         if (device !== "cpu") throw new UsageError(`bench ${arch}: CPU only for now`);
@@ -124,10 +101,16 @@ export function registerBench(program: Command): void {
             warmup: o.warmup as number,
             rounds: o.rounds as number,
             pytorch: o.againstPytorch ? PYTORCH_VARIANTS[arch] : [],
+            profileOps: o.profileOps as boolean,
           },
           progress,
         );
-        console.log(o.json ? JSON.stringify(res) : JSON.stringify(res, null, 2));
+        if (o.json) console.log(JSON.stringify(res));
+        else {
+          const { op_profile, ...rest } = res;
+          console.log(JSON.stringify(rest, null, 2));
+          printOpProfiles(op_profile);
+        }
       });
   }
 
