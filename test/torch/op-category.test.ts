@@ -64,6 +64,7 @@ test("op names from libtorch's and torch.profiler's tables fall in the expected 
     "aten::_foreach_mul_": "optimizer",
     "Optimizer.step#Adam.step": "optimizer",
     "Optimizer.zero_grad#Adam.zero_grad": "optimizer",
+    "Optimizer.step > aten::lerp_": "optimizer",
     "autograd::engine::evaluate_function: AddmmBackward0": "autograd engine",
     "autograd::engine::evaluate_function: torch::autograd::AccumulateGrad": "autograd engine",
     "torch::autograd::AccumulateGrad": "autograd engine",
