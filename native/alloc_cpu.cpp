@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
@@ -136,8 +137,9 @@ class CachingCpuAllocator final : public c10::Allocator {
   };
   using BySize = std::multimap<size_t, Entry>;
 
-  // The smallest cached block of at least `size` bytes and at most 1/8 more (nullptr if none);
-  // `size` becomes the block's own size, which it keeps when it comes back.
+  // The smallest cached block of at least `size` bytes and at most 1/8 more (nullptr if none),
+  // the most recently freed of that size (its lines may still be in the CPU's caches); `size`
+  // becomes the block's own size, which it keeps when it comes back.
   void* take(size_t& size) {
     std::lock_guard<std::mutex> g(mu_);
     auto it = bySize_.lower_bound(size);
@@ -145,6 +147,7 @@ class CachingCpuAllocator final : public c10::Allocator {
       s_.misses++;
       return nullptr;
     }
+    it = std::prev(bySize_.upper_bound(it->first));
     void* p = it->second.ptr;
     size = it->first;
     byAge_.erase(it->second.age);
