@@ -1,7 +1,9 @@
 // Shared plumbing of the addon: tensor handles, argument decoding, the op registry.
 // Every op is a plain function Args& -> Napi::Value registered by name with OP(name).
 #pragma once
+#ifndef NAPI_CPP_EXCEPTIONS  // build-native.sh passes it on the command line; node-gyp does not
 #define NAPI_CPP_EXCEPTIONS
+#endif
 #include <napi.h>
 #include <ATen/ATen.h>
 #include <torch/version.h>
