@@ -18,10 +18,17 @@ import {
   randn,
   scope,
   startOpProfile,
-  stopOpProfile,
 } from "../torch/index.js";
-import { runTorchSpec, spread, stepSpec } from "./bench-torch.js";
-import { mergeOpTables, type OpTable, opProfiles, opTableFromPython } from "./op-profile.js";
+import {
+  alternateSteps,
+  runTorchSpec,
+  type StepBench,
+  spread,
+  stepOpTable,
+  stepSpec,
+  torchStepBench,
+} from "./bench-torch.js";
+import { opProfiles } from "./op-profile.js";
 
 /** The shape of the benchmarked ViTMAE and of its training step. */
 export interface MaeBenchOptions {
@@ -35,13 +42,6 @@ export interface MaeBenchOptions {
   bf16: boolean;
   /** Profile the timed steps op by op (libtorch's profiler; torch.profiler on the PyTorch side). */
   profileOps?: boolean;
-}
-
-/** One run's throughput, and its op table when profiled. */
-export interface StepBench {
-  images_per_s: number;
-  step_s: number;
-  ops?: OpTable;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -75,20 +75,6 @@ export function benchHemoseg(o: MaeBenchOptions, device: "cpu" | "cuda"): StepBe
   x.dispose();
   const step = median(times);
   return { images_per_s: o.batch / step, step_s: step, ops };
-}
-
-/** Stops the op profiler started before the timed steps: their table. */
-export function stepOpTable(times: number[]): OpTable {
-  return { steps: times.length, wallMs: times.reduce((a, b) => a + b, 0) * 1000, ops: stopOpProfile() };
-}
-
-/** A PyTorch run's JSON line as a StepBench (its op table, if it printed one). */
-export function torchStepBench(out: Record<string, unknown>, source: string): StepBench {
-  return {
-    images_per_s: out.images_per_s as number,
-    step_s: out.step_s as number,
-    ops: out.op_profile === undefined ? undefined : opTableFromPython(out.op_profile, source),
-  };
 }
 
 /** The Python whose torch package is this build's libtorch (else .venv's or python3), for PyTorch baselines. */
@@ -145,20 +131,15 @@ export function benchMae(
   o: MaeBenchOptions & { rounds: number; againstPytorch: boolean },
   device: "cpu" | "cuda",
 ): Record<string, unknown> {
-  const ours: number[] = [];
-  const hf: number[] = [];
-  const plain: number[] = [];
-  const tables: Record<string, OpTable> = {};
-  const take = (name: string, into: number[], r: StepBench) => {
-    into.push(r.images_per_s);
-    if (r.ops) tables[name] = mergeOpTables(tables[name], r.ops);
-  };
-  for (let r = 0; r < o.rounds; r++) {
-    take("hemoseg", ours, benchHemoseg(o, device));
-    if (!o.againstPytorch) continue;
-    take("pytorch-hf", hf, benchPytorch(o, device));
-    if (device === "cpu" && !o.bf16) take("pytorch-plain", plain, benchPlainPytorch(o));
+  const runners: Record<string, () => StepBench> = { hemoseg: () => benchHemoseg(o, device) };
+  if (o.againstPytorch) {
+    runners["pytorch-hf"] = () => benchPytorch(o, device);
+    if (device === "cpu" && !o.bf16) runners["pytorch-plain"] = () => benchPlainPytorch(o);
   }
+  const { got, tables } = alternateSteps(runners, o.rounds);
+  const ours = got.hemoseg;
+  const hf = got["pytorch-hf"] ?? [];
+  const plain = got["pytorch-plain"] ?? [];
   const row: Record<string, unknown> = {
     model: o.model,
     patch: o.patch,

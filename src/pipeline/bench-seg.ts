@@ -5,9 +5,16 @@ import { type PresetName, presetConfig } from "../models/presets.js";
 import { BasicUNet, DEFAULT_UNET_FEATURES } from "../models/unet.js";
 import { UNETR } from "../models/unetr.js";
 import { F, getNumThreads, keep, optim, randint, randn, scope, startOpProfile } from "../torch/index.js";
-import { type StepBench, stepOpTable, torchStepBench } from "./bench-mae.js";
-import { alternate, runTorchSpec, stepSpec, summarise } from "./bench-torch.js";
-import { mergeOpTables, type OpTable, opProfiles } from "./op-profile.js";
+import {
+  alternateSteps,
+  runTorchSpec,
+  type StepBench,
+  stepOpTable,
+  stepSpec,
+  summarise,
+  torchStepBench,
+} from "./bench-torch.js";
+import { opProfiles } from "./op-profile.js";
 
 export interface SegBenchOptions {
   arch: "unetr" | "unet";
@@ -78,16 +85,10 @@ export function benchSeg(
   o: SegBenchOptions,
   onRun?: (name: string, round: number, imagesPerS: number) => void,
 ): Record<string, unknown> {
-  const tables: Record<string, OpTable> = {};
-  const run = (name: string, f: () => StepBench) => () => {
-    const r = f();
-    if (r.ops) tables[name] = mergeOpTables(tables[name], r.ops);
-    return r.images_per_s;
-  };
-  const runners: Record<string, () => number> = { hemoseg: run("hemoseg", () => segStepHemoseg(o)) };
+  const runners: Record<string, () => StepBench> = { hemoseg: () => segStepHemoseg(o) };
   for (const v of o.pytorch)
-    runners[v] = run(v, () => torchStepBench(runTorchSpec(segStepSpec(o, v)), "bench/epoch_torch.py"));
-  const got = alternate(runners, o.rounds, onRun);
+    runners[v] = () => torchStepBench(runTorchSpec(segStepSpec(o, v)), "bench/epoch_torch.py");
+  const { got, tables } = alternateSteps(runners, o.rounds, onRun);
   const res: Record<string, unknown> = {
     arch: o.arch,
     threads: getNumThreads(),

@@ -5,8 +5,30 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getNumThreads } from "../torch/index.js";
+import { getNumThreads, stopOpProfile } from "../torch/index.js";
 import { pythonWithTorch } from "./bench-mae.js";
+import { mergeOpTables, type OpTable, opTableFromPython } from "./op-profile.js";
+
+/** One run's throughput, and its op table when profiled. */
+export interface StepBench {
+  images_per_s: number;
+  step_s: number;
+  ops?: OpTable;
+}
+
+/** Stops the op profiler started before the timed steps: their table. */
+export function stepOpTable(times: number[]): OpTable {
+  return { steps: times.length, wallMs: times.reduce((a, b) => a + b, 0) * 1000, ops: stopOpProfile() };
+}
+
+/** A PyTorch run's JSON line as a StepBench (its op table, if it printed one). */
+export function torchStepBench(out: Record<string, unknown>, source: string): StepBench {
+  return {
+    images_per_s: out.images_per_s as number,
+    step_s: out.step_s as number,
+    ops: out.op_profile === undefined ? undefined : opTableFromPython(out.op_profile, source),
+  };
+}
 
 /** One PyTorch run of bench/epoch_torch.py (an epoch on a dataset, or a timed step); its JSON line. */
 export function runTorchSpec(
@@ -57,6 +79,26 @@ export function alternate(
     }
   }
   return got;
+}
+
+/** Alternating rounds of step benchmarks: images/s per runner, and each runner's op tables merged over its rounds. */
+export function alternateSteps(
+  runners: Record<string, () => StepBench>,
+  rounds: number,
+  onRun?: (name: string, round: number, value: number) => void,
+): { got: Record<string, number[]>; tables: Record<string, OpTable> } {
+  const tables: Record<string, OpTable> = {};
+  const wrapped = Object.fromEntries(
+    Object.entries(runners).map(([name, f]) => [
+      name,
+      () => {
+        const r = f();
+        if (r.ops) tables[name] = mergeOpTables(tables[name], r.ops);
+        return r.images_per_s;
+      },
+    ]),
+  );
+  return { got: alternate(wrapped, rounds, onRun), tables };
 }
 
 /**
