@@ -53,17 +53,18 @@ class CachingCpuAllocator final : public c10::Allocator {
     if (n == 0) return {nullptr, nullptr, &Delete, c10::Device(c10::DeviceType::CPU)};
     const bool cacheable = n >= kMinCached;
     size_t size = cacheable ? (n + kRound - 1) / kRound * kRound : n;
+    std::unique_lock<std::mutex> g(mu_);
     void* p = cacheable ? take(size) : nullptr;
-    if (!p) p = fresh(size);
-    size_t allocated, cached;
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      live_.emplace(p, size);
-      s_.allocated += size;
-      if (s_.allocated > s_.peakAllocated) s_.peakAllocated = s_.allocated;
-      allocated = s_.allocated;
-      cached = s_.cached;
+    if (!p) {
+      g.unlock();  // c10::alloc_cpu (and its page faults) outside the lock
+      p = fresh(size);
+      g.lock();
     }
+    live_.emplace(p, size);
+    s_.allocated += size;
+    if (s_.allocated > s_.peakAllocated) s_.peakAllocated = s_.allocated;
+    const size_t allocated = s_.allocated, cached = s_.cached;
+    g.unlock();
     report(p, static_cast<int64_t>(size), allocated, cached);
     return {p, p, &Delete, c10::Device(c10::DeviceType::CPU)};
   }
@@ -139,9 +140,8 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   // The smallest cached block of at least `size` bytes and at most 1/8 more (nullptr if none),
   // the most recently freed of that size (its lines may still be in the CPU's caches); `size`
-  // becomes the block's own size, which it keeps when it comes back.
+  // becomes the block's own size, which it keeps when it comes back. The caller holds mu_.
   void* take(size_t& size) {
-    std::lock_guard<std::mutex> g(mu_);
     auto it = bySize_.lower_bound(size);
     if (it == bySize_.end() || it->first > size + size / 8) {
       s_.misses++;
